@@ -1,4 +1,4 @@
-"""Scaled dot-product attention (Vaswani et al. 2017, eq. 1).
+"""Scaled dot-product attention (Vaswani et al. 2017, eq. 1) and multi-head attention (§3.2.2).
 
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V
 
@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
+from torch import nn
 
-from ._checks import check_tensor
+from ._checks import check_divides, check_positive_int, check_tensor
 
 
 def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
@@ -81,3 +83,161 @@ def causal_mask(n: int, device: torch.device | str | None = None) -> torch.Tenso
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     return torch.ones(n, n, dtype=torch.bool, device=device).tril()
+
+
+# ---------------------------------------------------------------------------
+# Multi-head attention (Vaswani et al. 2017, §3.2.2)
+#
+#     MultiHead(Q, K, V) = Concat(head_1, ..., head_H) W^O,
+#     head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+#
+# With d_k = d_v = D/H the H projections W_i^Q are the column blocks of one
+# (D, D) matrix, so one Linear computes all heads and `split_heads` cuts them.
+# ---------------------------------------------------------------------------
+
+
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """Cut the channel dimension into heads: ``(B, N, D) -> (B, H, N, D/H)``.
+
+    Head ``h`` gets channels ``h*D/H ... (h+1)*D/H - 1`` (timm's layout).
+    """
+    check_tensor("x", x, ndim=3)
+    check_positive_int("num_heads", num_heads)
+    B, N, D = x.shape
+    check_divides("dim", D, "num_heads", num_heads)
+    return x.view(B, N, num_heads, D // num_heads).transpose(1, 2)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate the heads again, the exact inverse of :func:`split_heads`:
+    ``(B, H, N, D/H) -> (B, N, D)``."""
+    check_tensor("x", x, ndim=4)
+    B, H, N, Dh = x.shape
+    return x.transpose(1, 2).reshape(B, N, H * Dh)
+
+
+def _check_dims(dim: int, num_heads: int) -> None:
+    check_positive_int("dim", dim)
+    check_positive_int("num_heads", num_heads)
+    check_divides("dim", dim, "num_heads", num_heads)
+
+
+def _check_tokens(name: str, x: torch.Tensor, dim: int) -> None:
+    check_tensor(name, x, ndim=3)
+    if x.shape[-1] != dim:
+        raise ValueError(
+            f"{name} must have shape (B, N, {dim}); got {tuple(x.shape)} "
+            f"(last dimension {x.shape[-1]} != dim={dim})"
+        )
+
+
+def _attend(q, k, v, return_weights: bool):
+    """Per-head attention ``(B, H, Nq, d), (B, H, Nk, d) x2 -> (B, H, Nq, d)``.
+
+    ``return_weights=True``: the explicit path of :func:`scaled_dot_product_attention`,
+    returning weights ``(B, H, Nq, Nk)``. Otherwise PyTorch's fused kernel
+    (``F.scaled_dot_product_attention``), which never materialises the weights
+    on GPU (flash / memory-efficient kernels) and returns ``None`` for them.
+    """
+    if return_weights:
+        return scaled_dot_product_attention(q, k, v)
+    return F.scaled_dot_product_attention(q, k, v), None
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head self-attention, timm's ``Attention`` layout.
+
+    ``qkv``: one ``nn.Linear(dim, 3*dim)``; the rows of ``qkv.weight`` (3D, D) are
+    W^Q, then W^K, then W^V, each with the heads in order (the same layout as
+    ``nn.MultiheadAttention.in_proj_weight``). ``proj`` is W^O.
+
+    Shapes: ``x (B, N, D) -> (B, N, D)``; with ``return_weights=True`` also the
+    per-head weights ``(B, H, N, N)``.
+    """
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True):
+        super().__init__()
+        _check_dims(dim, num_heads)
+        self.dim = dim
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False):
+        """``(B, N, D) -> (B, N, D)``, or ``(out, weights (B, H, N, N))`` if ``return_weights``."""
+        _check_tokens("x", x, self.dim)
+        B, N, D = x.shape
+        # (B, N, 3D) -> (B, N, 3, H, D/H) -> (3, B, H, N, D/H)
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        out, weights = _attend(q, k, v, return_weights)
+        out = self.proj(merge_heads(out))
+        return (out, weights) if return_weights else out
+
+
+class CrossAttention(nn.Module):
+    """Multi-head cross-attention: queries from one sequence, keys/values from another.
+
+    ``q``: ``nn.Linear(dim, dim)``; ``kv``: ``nn.Linear(dim, 2*dim)`` (rows W^K then W^V).
+    Shapes: ``x_q (B, Nq, D)``, ``x_kv (B, Nk, D) -> (B, Nq, D)``; with
+    ``return_weights=True`` also the weights ``(B, H, Nq, Nk)``.
+    Cost: the score matrix is ``Nq x Nk`` per head, so with a single query (a CLS
+    token, as in CrossViT) it grows linearly in Nk.
+    """
+
+    def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True):
+        super().__init__()
+        _check_dims(dim, num_heads)
+        self.dim = dim
+        self.num_heads = num_heads
+        self.head_dim = dim // num_heads
+        self.q = nn.Linear(dim, dim, bias=qkv_bias)
+        self.kv = nn.Linear(dim, 2 * dim, bias=qkv_bias)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x_q: torch.Tensor, x_kv: torch.Tensor, return_weights: bool = False):
+        """``(B, Nq, D), (B, Nk, D) -> (B, Nq, D)`` [, weights ``(B, H, Nq, Nk)``]."""
+        _check_tokens("x_q", x_q, self.dim)
+        _check_tokens("x_kv", x_kv, self.dim)
+        if x_q.shape[0] != x_kv.shape[0]:
+            raise ValueError(
+                f"x_q and x_kv must have the same batch size; got x_q {tuple(x_q.shape)} "
+                f"and x_kv {tuple(x_kv.shape)}"
+            )
+        B, Nk, D = x_kv.shape
+        q = split_heads(self.q(x_q), self.num_heads)  # (B, H, Nq, D/H)
+        kv = self.kv(x_kv).reshape(B, Nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        k, v = kv.unbind(0)  # each (B, H, Nk, D/H)
+        out, weights = _attend(q, k, v, return_weights)
+        out = self.proj(merge_heads(out))
+        return (out, weights) if return_weights else out
+
+
+def multi_head_attention(
+    x: torch.Tensor,
+    qkv_weight: torch.Tensor,
+    qkv_bias: torch.Tensor | None,
+    proj_weight: torch.Tensor,
+    proj_bias: torch.Tensor | None,
+    num_heads: int,
+) -> torch.Tensor:
+    """Functional multi-head self-attention (the ``02_multihead`` graded function).
+
+    Shapes: ``x (B, N, D)``, ``qkv_weight (3D, D)`` (rows q, then k, then v; timm
+    layout), ``qkv_bias (3D,)`` or None, ``proj_weight (D, D)``, ``proj_bias (D,)``
+    or None ``-> (B, N, D)``. Equal to :class:`MultiHeadAttention` with these weights.
+    """
+    check_tensor("x", x, ndim=3)
+    D = x.shape[-1]
+    _check_dims(D, num_heads)
+    check_tensor("qkv_weight", qkv_weight, ndim=2)
+    if tuple(qkv_weight.shape) != (3 * D, D):
+        raise ValueError(f"qkv_weight must have shape (3D, D) = {(3 * D, D)}, got {tuple(qkv_weight.shape)}")
+    check_tensor("proj_weight", proj_weight, ndim=2)
+    if tuple(proj_weight.shape) != (D, D):
+        raise ValueError(f"proj_weight must have shape (D, D) = {(D, D)}, got {tuple(proj_weight.shape)}")
+    qkv = F.linear(x, qkv_weight, qkv_bias)  # (B, N, 3D)
+    q, k, v = (split_heads(t, num_heads) for t in qkv.chunk(3, dim=-1))
+    out, _ = scaled_dot_product_attention(q, k, v)
+    return F.linear(merge_heads(out), proj_weight, proj_bias)
