@@ -1,0 +1,253 @@
+"""CrossViT: a two-branch (two patch sizes) ViT fused by CLS-token cross-attention.
+
+Chen, Fan & Panda 2021, "CrossViT: Cross-Attention Multi-Scale Vision Transformer for
+Image Classification" (arXiv 2103.14899), §3.2-3.3.
+
+Each branch is a ViT of its own (own patch size, width, CLS token and position
+embedding, ViT eq. 1). A multi-scale encoder runs the branches' Transformer blocks
+independently, then fuses them by cross-attention (§3.3, "Cross-Attention Fusion",
+eqs. 7-9 in the arXiv version; shown for the large branch l, the small branch s is
+symmetric):
+
+    x'^l  = [ f^l(x^l_cls) || x^s_patch ]                            (7)
+    q = x'^l_cls W_q,  k = x'^l W_k,  v = x'^l W_v
+    A = softmax(q k^T / sqrt(C/h)),  CA(x'^l) = A v                  (8)
+    y^l_cls = f^l(x^l_cls) + MCA(LN(x'^l))
+    z^l   = [ g^l(y^l_cls) || x^l_patch ]                            (9)
+
+f projects the CLS token to the other branch's width, g projects it back. The CLS token
+is the ONLY query, so the score matrix is 1 x (1 + N_other): this fusion costs O(N)
+in time and memory. The self-attention inside each branch is still O(N^2); CrossViT
+saves cost in the FUSION (compared with all-attention fusion over both token sets),
+not in the branches.
+
+The classifier applies one head per branch to its CLS token and averages the logits.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ._checks import check_positive_int
+from .attention import CrossAttention, MultiHeadAttention
+from .patches import PatchEmbed
+from .vit import LN_EPS, EncoderBlock, _init_weights
+
+
+def _projection(dim_in: int, dim_out: int) -> nn.Sequential:
+    """f / g of eqs. (7), (9): LN, GELU, Linear (as in the official code): ``(B, 1, Din) -> (B, 1, Dout)``."""
+    return nn.Sequential(nn.LayerNorm(dim_in, eps=LN_EPS), nn.GELU(), nn.Linear(dim_in, dim_out))
+
+
+class CrossAttentionFusion(nn.Module):
+    """Fuse branch a's CLS token with branch b's patch tokens, eqs. (7)-(9).
+
+    ``x_a (B, 1+Na, Da)``, ``x_b (B, 1+Nb, Db) -> (B, 1+Na, Da)``: only token 0 of x_a
+    changes; its patch tokens pass through. Attention runs at width ``Db`` with
+    ``num_heads`` heads; its weights are ``(B, H, 1, 1+Nb)``.
+    """
+
+    def __init__(self, dim_a: int, dim_b: int, num_heads: int, qkv_bias: bool = True):
+        super().__init__()
+        self.proj = _projection(dim_a, dim_b)          # f^a
+        self.norm = nn.LayerNorm(dim_b, eps=LN_EPS)
+        self.attn = CrossAttention(dim_b, num_heads, qkv_bias=qkv_bias)
+        self.revert_proj = _projection(dim_b, dim_a)   # g^a
+
+    def forward(self, x_a: torch.Tensor, x_b: torch.Tensor, return_weights: bool = False):
+        """``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, 1+Na, Da)`` [, weights ``(B, H, 1, 1+Nb)``]."""
+        cls = self.proj(x_a[:, :1])                     # f(x^a_cls): (B, 1, Db)
+        tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN(x'^a): (B, 1+Nb, Db), eq. (7)
+        query = tokens[:, :1]                            # the CLS token is the ONLY query, eq. (8)
+        if return_weights:
+            out, weights = self.attn(query, tokens, return_weights=True)
+        else:
+            out, weights = self.attn(query, tokens), None
+        y_cls = cls + out                                # residual, eq. (9)
+        x_a = torch.cat([self.revert_proj(y_cls), x_a[:, 1:]], dim=1)  # [g(y_cls) || x^a_patch]
+        return (x_a, weights) if return_weights else x_a
+
+
+class MultiScaleBlock(nn.Module):
+    """One multi-scale Transformer encoder (CrossViT Fig. 2): per-branch EncoderBlocks, then
+    cross-attention fusion in both directions.
+
+    ``[(B, 1+Ns, Ds), (B, 1+Nl, Dl)] -> [(B, 1+Ns, Ds), (B, 1+Nl, Dl)]``.
+    """
+
+    def __init__(self, dims, depths, num_heads, mlp_ratio: float = 4.0, qkv_bias: bool = True):
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            nn.Sequential(*[EncoderBlock(d, h, mlp_ratio, qkv_bias) for _ in range(n)])
+            for d, n, h in zip(dims, depths, num_heads)
+        )
+        # fusion[0]: small CLS queries large patches (attention at the large width), and vice versa
+        self.fusion = nn.ModuleList([
+            CrossAttentionFusion(dims[0], dims[1], num_heads[1], qkv_bias),
+            CrossAttentionFusion(dims[1], dims[0], num_heads[0], qkv_bias),
+        ])
+
+    def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Two token tensors in, two out (same shapes)."""
+        xs = [blocks(x) for blocks, x in zip(self.blocks, xs)]  # self-attention per branch: O(N^2)
+        x_s, x_l = xs
+        # both fusions read the branch outputs before either is updated (as in the paper's Fig. 3)
+        return [self.fusion[0](x_s, x_l), self.fusion[1](x_l, x_s)]  # CLS cross-attention: O(N)
+
+
+class CrossViT(nn.Module):
+    """Two-branch CrossViT classifier: ``(B, C, H, W) -> (B, num_classes)``.
+
+    ``patch_size = (P_s, P_l)`` (small, large), ``dim = (D_s, D_l)``, ``num_heads = (H_s, H_l)``,
+    ``depth = (L_s, L_l)`` EncoderBlocks per branch in each of ``num_multiscale`` (K)
+    multi-scale encoders. Branch i embeds the image into ``N_i = (img/P_i)^2`` patches,
+    prepends its CLS token and adds its position embedding (ViT eq. 1). ``forward``
+    averages the two heads' logits (CrossViT §3.2). ``self.config`` rebuilds the model.
+    """
+
+    def __init__(
+        self,
+        img_size: int = 32,
+        patch_size=(4, 8),
+        in_chans: int = 3,
+        num_classes: int = 10,
+        dim=(64, 128),
+        depth=(1, 2),
+        num_heads=(2, 4),
+        num_multiscale: int = 2,
+        mlp_ratio: float = 4.0,
+        qkv_bias: bool = True,
+    ):
+        super().__init__()
+        for name, value in (("patch_size", patch_size), ("dim", dim), ("depth", depth), ("num_heads", num_heads)):
+            if not (isinstance(value, (tuple, list)) and len(value) == 2):
+                raise ValueError(f"{name} must be a pair (small branch, large branch), got {value!r}")
+        check_positive_int("num_multiscale", num_multiscale)
+        check_positive_int("num_classes", num_classes)
+        self.config = dict(
+            img_size=img_size, patch_size=tuple(patch_size), in_chans=in_chans,
+            num_classes=num_classes, dim=tuple(dim), depth=tuple(depth),
+            num_heads=tuple(num_heads), num_multiscale=num_multiscale,
+            mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
+        )
+        self.patch_embed = nn.ModuleList(PatchEmbed(img_size, p, in_chans, d) for p, d in zip(patch_size, dim))
+        self.cls_token = nn.ParameterList(nn.Parameter(torch.zeros(1, 1, d)) for d in dim)
+        self.pos_embed = nn.ParameterList(
+            nn.Parameter(torch.zeros(1, 1 + pe.num_patches, d)) for pe, d in zip(self.patch_embed, dim)
+        )
+        self.blocks = nn.Sequential(
+            *[MultiScaleBlock(dim, depth, num_heads, mlp_ratio, qkv_bias) for _ in range(num_multiscale)]
+        )
+        self.norm = nn.ModuleList(nn.LayerNorm(d, eps=LN_EPS) for d in dim)
+        self.head = nn.ModuleList(nn.Linear(d, num_classes) for d in dim)
+        for p in list(self.cls_token) + list(self.pos_embed):
+            nn.init.trunc_normal_(p, std=0.02)
+        self.apply(_init_weights)
+
+    def forward_features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``(B, C, H, W) -> [(B, 1+N_s, D_s), (B, 1+N_l, D_l)]`` after the final norms."""
+        xs = []
+        for pe, cls, pos in zip(self.patch_embed, self.cls_token, self.pos_embed):
+            t = pe(x)                                                  # (B, N_i, D_i)
+            t = torch.cat([cls.expand(t.shape[0], -1, -1), t], dim=1)  # CLS first,
+            xs.append(t + pos)                                         # then positions
+        xs = self.blocks(xs)
+        return [norm(t) for norm, t in zip(self.norm, xs)]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W) -> (B, num_classes)``: mean of the two branch heads on their CLS tokens."""
+        xs = self.forward_features(x)
+        logits = [head(t[:, 0]) for head, t in zip(self.head, xs)]
+        return torch.stack(logits).mean(dim=0)
+
+
+# ---------------------------------------------------------------------------
+# Cost of CLS cross-attention vs full self-attention
+# ---------------------------------------------------------------------------
+
+def _counted(n_q: int, n_k: int, dim: int, num_heads: int, batch: int, elem: int, self_attn: bool) -> dict:
+    """Analytic matmul FLOPs (2 per multiply-add) and bytes for one attention layer."""
+    if self_attn:
+        proj = 2 * n_k * dim * 3 * dim                     # fused qkv over all N tokens
+    else:
+        proj = 2 * n_q * dim * dim + 2 * n_k * dim * 2 * dim  # q for the query, k and v for all N keys
+    proj += 2 * n_q * dim * dim                            # output projection, one row per query
+    core = 2 * n_q * n_k * dim + 2 * n_q * n_k * dim  # q k^T (all heads) + weights @ v
+    return {
+        "flops_projections": batch * proj,
+        "flops_attention": batch * core,
+        "flops": batch * (proj + core),
+        "weights_bytes": batch * num_heads * n_q * n_k * elem,          # the (B, H, Nq, Nk) matrix
+        "activation_bytes": batch * (2 * n_q * dim + 2 * n_k * dim) * elem,  # q, k, v, output
+    }
+
+
+def _measure(module: nn.Module, inputs: tuple, device: torch.device) -> dict:
+    """FLOPs with FlopCounterMode; bytes of the weights tensor produced; CUDA peak memory."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad():
+        with FlopCounterMode(display=False) as counter:
+            _, weights = module(*inputs, return_weights=True)
+        peak = None
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+            torch.cuda.reset_peak_memory_stats(device)
+            base = torch.cuda.memory_allocated(device)
+            module(*inputs, return_weights=True)
+            torch.cuda.synchronize(device)
+            peak = torch.cuda.max_memory_allocated(device) - base
+    return {
+        "flops": counter.get_total_flops(),
+        "weights_bytes": weights.numel() * weights.element_size(),
+        "weights_shape": tuple(weights.shape),
+        "peak_bytes": peak,
+    }
+
+
+def attention_cost(
+    n_tokens: int,
+    dim: int,
+    num_heads: int = 1,
+    batch: int = 1,
+    dtype: torch.dtype = torch.float32,
+    measure: bool = True,
+    device=None,
+) -> dict:
+    """Cost of one attention layer over ``n_tokens`` tokens of width ``dim``: full
+    self-attention (N queries, score matrix N x N) vs CrossViT's CLS cross-attention
+    (1 query, score matrix 1 x N; eq. 8).
+
+    Returns ``{"self_attention": {...}, "cls_cross_attention": {...}}``; each holds
+    ``counted`` (analytic) and, if ``measure``, ``measured`` figures:
+
+    - FLOPs of the matrix products, 2 per multiply-add (the convention of
+      ``torch.utils.flop_counter.FlopCounterMode``, used for the measured figure); softmax,
+      scaling and normalisation are not counted. Split into ``flops_projections``
+      (self: 8 N D^2; cross: 4 N D^2 + 4 D^2) and ``flops_attention`` (self: 4 N^2 D;
+      cross: 4 N D).
+    - ``weights_bytes``: size of the attention weights ``(B, H, Nq, Nk)`` (self: B H N^2;
+      cross: B H N elements); measured as the bytes of the weights tensor the module
+      actually returns. ``activation_bytes`` (counted): q, k, v and the output.
+      On CUDA ``measured["peak_bytes"]`` is the peak extra memory of one forward
+      (``torch.cuda.max_memory_allocated``).
+
+    Self-attention grows as O(N^2), the CLS cross-attention as O(N). In a CrossViT the
+    O(N) part is only the fusion; each branch's own self-attention stays O(N^2).
+    """
+    for name, value in (("n_tokens", n_tokens), ("dim", dim), ("batch", batch)):
+        check_positive_int(name, value)
+    elem = torch.empty((), dtype=dtype).element_size()
+    result = {
+        "self_attention": {"counted": _counted(n_tokens, n_tokens, dim, num_heads, batch, elem, True)},
+        "cls_cross_attention": {"counted": _counted(1, n_tokens, dim, num_heads, batch, elem, False)},
+    }
+    if measure:
+        device = torch.device(device) if device is not None else torch.device("cpu")
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(batch, n_tokens, dim, generator=gen).to(device=device, dtype=dtype)
+        self_attn = MultiHeadAttention(dim, num_heads).to(device=device, dtype=dtype)
+        cross_attn = CrossAttention(dim, num_heads).to(device=device, dtype=dtype)
+        result["self_attention"]["measured"] = _measure(self_attn, (x,), device)
+        result["cls_cross_attention"]["measured"] = _measure(cross_attn, (x[:, :1], x), device)
+    return result

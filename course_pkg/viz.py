@@ -1,0 +1,370 @@
+"""Figures for the chapters (matplotlib), labelled in the reader's language.
+
+Every helper calls :func:`setup_fonts` first, so Japanese and Chinese text is drawn
+with a Noto Sans CJK font instead of empty boxes, and never calls ``plt.show()``:
+single-panel helpers return their ``Axes`` (draw into ``ax=`` if you pass one),
+multi-panel helpers return their ``Figure``.
+
+Images may be torch tensors or NumPy arrays, ``(C, H, W)`` with C in {1, 3} or
+``(H, W)``, values in [0, 1].
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from .i18n import current_lang, normalize_lang, tr
+
+MESSAGES = {
+    "patch_grid": {"ja": "{n} 個のパッチ（{p}×{p} 画素）", "zh": "{n} 个图像块（{p}×{p} 像素）",
+                   "en": "{n} patches ({p}×{p} pixels)"},
+    "attention": {"ja": "注意の重み", "zh": "注意力权重", "en": "attention weights"},
+    "query": {"ja": "クエリ（行）", "zh": "查询（行）", "en": "query (row)"},
+    "key": {"ja": "キー（列）", "zh": "键（列）", "en": "key (column)"},
+    "attention_on_image": {"ja": "画像上の注意", "zh": "图像上的注意力",
+                           "en": "attention on the image"},
+    "position_similarity": {"ja": "位置埋め込みのコサイン類似度",
+                            "zh": "位置嵌入的余弦相似度",
+                            "en": "cosine similarity of position embeddings"},
+    "input_patch_row": {"ja": "パッチの行", "zh": "图像块的行", "en": "patch row"},
+    "input_patch_col": {"ja": "パッチの列", "zh": "图像块的列", "en": "patch column"},
+    "masked": {"ja": "マスク後（{ratio:.0%} を隠す）", "zh": "掩码后（遮住 {ratio:.0%}）",
+               "en": "masked ({ratio:.0%} hidden)"},
+    "reconstruction": {"ja": "再構成（＋見えるパッチ）", "zh": "重建（＋可见图像块）",
+                       "en": "reconstruction (+ visible)"},
+    "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
+    "epoch": {"ja": "エポック", "zh": "轮次", "en": "epoch"},
+    "loss": {"ja": "損失", "zh": "损失", "en": "loss"},
+    "train_loss": {"ja": "訓練損失", "zh": "训练损失", "en": "training loss"},
+    "accuracy": {"ja": "正解率", "zh": "准确率", "en": "accuracy"},
+    "train": {"ja": "訓練", "zh": "训练", "en": "train"},
+    "test": {"ja": "テスト", "zh": "测试", "en": "test"},
+    "font_missing": {"ja": "CJK フォント {font!r} が見つかりません。文字が□になる可能性があります",
+                     "zh": "找不到 CJK 字体 {font!r}，文字可能显示为方框",
+                     "en": "CJK font {font!r} not found; CJK text may show as boxes"},
+}
+
+CJK_FONTS = {"ja": "Noto Sans CJK JP", "zh": "Noto Sans CJK SC"}
+
+
+# ---------------------------------------------------------------------------
+# Fonts
+# ---------------------------------------------------------------------------
+
+def find_font(family: str) -> str | None:
+    """Path of the font file matplotlib would use for ``family``, or ``None`` if absent."""
+    from matplotlib import font_manager
+
+    try:
+        return font_manager.findfont(font_manager.FontProperties(family=family),
+                                     fallback_to_default=False)
+    except ValueError:
+        return None
+
+
+def setup_fonts(lang: str | None = None) -> str:
+    """Make matplotlib draw ``lang``'s characters; return the font family chosen.
+
+    ``lang`` defaults to :func:`course_pkg.i18n.current_lang`. Japanese uses
+    "Noto Sans CJK JP" and Chinese "Noto Sans CJK SC" (Debian/Ubuntu package
+    ``fonts-noto-cjk``); English keeps matplotlib's default with the CJK fonts as
+    fallbacks. A missing CJK font gives a warning (not an error) and the default font.
+    """
+    import matplotlib as mpl
+
+    lang = normalize_lang(lang) or current_lang()
+    wanted = [CJK_FONTS[lang]] if lang in CJK_FONTS else []
+    fallbacks = [f for f in CJK_FONTS.values() if f not in wanted]
+    available = [f for f in wanted + fallbacks if find_font(f) is not None]
+    if wanted and wanted[0] not in available:
+        warnings.warn(tr(MESSAGES, "font_missing", lang, font=wanted[0]), stacklevel=2)
+    base = [f for f in mpl.rcParams["font.sans-serif"] if f not in available]
+    if lang in CJK_FONTS:
+        mpl.rcParams["font.sans-serif"] = available + base
+    else:  # keep the default Latin font first, CJK only as a fallback
+        mpl.rcParams["font.sans-serif"] = base[:1] + available + base[1:]
+    mpl.rcParams["font.family"] = "sans-serif"
+    mpl.rcParams["axes.unicode_minus"] = False  # a plain hyphen-minus exists in every font
+    return mpl.rcParams["font.sans-serif"][0]
+
+
+# ---------------------------------------------------------------------------
+# Conversions
+# ---------------------------------------------------------------------------
+
+def _to_numpy(name: str, x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().float().cpu().numpy()
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float32)
+    raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(x).__name__}")
+
+
+def to_hwc(image) -> np.ndarray:
+    """``(C, H, W)`` (C = 1 or 3) or ``(H, W)`` -> ``(H, W)`` or ``(H, W, 3)`` clipped to [0, 1]."""
+    a = _to_numpy("image", image)
+    if a.ndim == 3 and a.shape[0] in (1, 3):
+        a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
+    elif a.ndim != 2:
+        raise ValueError(f"image must have shape (C, H, W) with C in (1, 3) or (H, W), "
+                         f"got {tuple(a.shape)}")
+    return np.clip(a, 0.0, 1.0)
+
+
+def _imshow(ax, image) -> None:
+    a = to_hwc(image)
+    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, vmin=0.0, vmax=1.0,
+              interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _new_ax(ax, figsize=(4, 4)):
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _grid(name: str, n: int, grid_size) -> tuple[int, int]:
+    """``grid_size`` (int, pair or None = square root of n) checked against n tokens."""
+    if grid_size is None:
+        side = math.isqrt(n)
+        grid_size = side
+    gh, gw = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
+    if gh * gw != n:
+        raise ValueError(f"{name} has {n} entries, which does not fit a {gh}x{gw} patch grid; "
+                         f"expected {gh * gw}")
+    return gh, gw
+
+
+# ---------------------------------------------------------------------------
+# Patches and attention
+# ---------------------------------------------------------------------------
+
+def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=None):
+    """Draw ``image (C, H, W)`` with its ``patch_size`` grid and raster patch numbers.
+
+    Returns the Axes. Patch ``n`` (row ``i``, column ``j``) is ``n = i * W/P + j``,
+    the token order of :func:`course_pkg.patches.patchify`.
+    """
+    setup_fonts(lang)
+    a = to_hwc(image)
+    H, W = a.shape[:2]
+    if isinstance(patch_size, bool) or not isinstance(patch_size, int) or patch_size <= 0 \
+            or H % patch_size or W % patch_size:
+        raise ValueError(f"patch_size must be a positive integer dividing the image size "
+                         f"{(H, W)}, got {patch_size!r}")
+    ax = _new_ax(ax)
+    _imshow(ax, image)
+    gh, gw = H // patch_size, W // patch_size
+    for i in range(1, gh):
+        ax.axhline(i * patch_size - 0.5, color="white", lw=1)
+    for j in range(1, gw):
+        ax.axvline(j * patch_size - 0.5, color="white", lw=1)
+    if numbers and gh * gw <= 256:
+        for i in range(gh):
+            for j in range(gw):
+                ax.text(j * patch_size + 0.5 * patch_size - 0.5, i * patch_size + 0.5 * patch_size - 0.5,
+                        str(i * gw + j), color="yellow", ha="center", va="center",
+                        fontsize=max(5, min(10, 80 // max(gh, gw))))
+    ax.set_title(tr(MESSAGES, "patch_grid", lang, n=gh * gw, p=patch_size))
+    return ax
+
+
+def show_attention(weights, query_labels=None, key_labels=None, ax=None, title=None,
+                   lang=None):
+    """Heat map of attention ``weights (Nq, Nk)``: row i = query i, column j = key j.
+
+    A colour bar shows the scale; each row of softmax weights sums to 1. Labels
+    are optional sequences of length Nq and Nk. Returns the Axes.
+    """
+    setup_fonts(lang)
+    w = _to_numpy("weights", weights)
+    if w.ndim != 2:
+        raise ValueError(f"weights must have shape (Nq, Nk); got {tuple(w.shape)} "
+                         "(select one batch element and head first, e.g. w[0, h])")
+    nq, nk = w.shape
+    for name, labels, n in (("query_labels", query_labels, nq), ("key_labels", key_labels, nk)):
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"{name} has {len(labels)} entries; expected {n}")
+    ax = _new_ax(ax, figsize=(1.5 + 0.35 * nk, 1.0 + 0.35 * nq))
+    im = ax.imshow(w, cmap="viridis", vmin=0.0, aspect="auto")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    ax.set_xlabel(tr(MESSAGES, "key", lang))
+    ax.set_ylabel(tr(MESSAGES, "query", lang))
+    if key_labels is not None:
+        ax.set_xticks(range(nk), [str(s) for s in key_labels], rotation=90)
+    if query_labels is not None:
+        ax.set_yticks(range(nq), [str(s) for s in query_labels])
+    ax.set_title(title if title is not None else tr(MESSAGES, "attention", lang))
+    return ax
+
+
+def show_attention_on_image(image, attn_map_over_patches, ax=None, grid_size=None,
+                            alpha: float = 0.6, title=None, lang=None):
+    """Overlay an attention map over the patches on ``image (C, H, W)``.
+
+    ``attn_map_over_patches`` is ``(N,)`` (raster order; ``grid_size`` defaults to a
+    square grid) or ``(gh, gw)``; it is rescaled to [0, 1] and stretched to the image
+    (nearest neighbour, so each patch is one flat block). Returns the Axes.
+    """
+    setup_fonts(lang)
+    a = to_hwc(image)
+    m = _to_numpy("attn_map_over_patches", attn_map_over_patches)
+    if m.ndim == 1:
+        m = m.reshape(_grid("attn_map_over_patches", m.size, grid_size))
+    elif m.ndim != 2:
+        raise ValueError(f"attn_map_over_patches must have shape (N,) or (gh, gw), "
+                         f"got {tuple(m.shape)}")
+    H, W = a.shape[:2]
+    gh, gw = m.shape
+    if H % gh or W % gw:
+        raise ValueError(f"a {gh}x{gw} attention map does not tile an image of size {(H, W)}")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha!r}")
+    m = (m - m.min()) / (m.max() - m.min() + 1e-12)
+    big = np.kron(m, np.ones((H // gh, W // gw)))
+    ax = _new_ax(ax)
+    _imshow(ax, image)
+    ax.imshow(big, cmap="inferno", alpha=alpha, vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_title(title if title is not None else tr(MESSAGES, "attention_on_image", lang))
+    return ax
+
+
+def show_position_similarity(pos_embed, grid_size, positions=None, figsize=None, lang=None):
+    """ViT Fig. 7 (centre): cosine similarity of each patch's position embedding with all others.
+
+    ``pos_embed`` is ``(N, D)``, ``(N+1, D)`` or ``(1, N(+1), D)``; a leading class-token
+    row (N+1 rows) is dropped. ``grid_size`` is ``gh`` or ``(gh, gw)`` with
+    ``N = gh * gw``. Tile (i, j) shows ``cos(E_pos[i*gw+j], E_pos[k])`` for every k as a
+    ``gh x gw`` image. ``positions`` optionally restricts the tiles to some patch indices.
+    Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_fonts(lang)
+    e = _to_numpy("pos_embed", pos_embed)
+    if e.ndim == 3 and e.shape[0] == 1:
+        e = e[0]
+    if e.ndim != 2:
+        raise ValueError(f"pos_embed must have shape (N, D), (N+1, D) or (1, N+1, D), "
+                         f"got {tuple(np.shape(pos_embed))}")
+    gh, gw = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
+    n = gh * gw
+    if e.shape[0] == n + 1:
+        e = e[1:]
+    if e.shape[0] != n:
+        raise ValueError(f"pos_embed has {e.shape[0]} rows; expected {n} or {n + 1} for a "
+                         f"{gh}x{gw} grid")
+    unit = e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-12)
+    sim = unit @ unit.T  # (N, N)
+    positions = list(range(n)) if positions is None else list(positions)
+    if not positions or any(not 0 <= p < n for p in positions):
+        raise ValueError(f"positions must be patch indices in [0, {n}), got {positions!r}")
+    cols = gw if len(positions) == n else min(len(positions), 8)
+    rows = math.ceil(len(positions) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=figsize or (1.1 * cols + 1.2, 1.1 * rows + 0.8),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, p in zip(axes.flat, positions):
+        im = ax.imshow(sim[p].reshape(gh, gw), cmap="viridis", vmin=-1.0, vmax=1.0)
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8)
+    fig.suptitle(tr(MESSAGES, "position_similarity", lang))
+    fig.supxlabel(tr(MESSAGES, "input_patch_col", lang))
+    fig.supylabel(tr(MESSAGES, "input_patch_row", lang))
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# MAE and training curves
+# ---------------------------------------------------------------------------
+
+def mask_to_image(mask, image_shape) -> np.ndarray:
+    """Patch mask ``(N,)`` (1 = removed) -> pixel mask ``(H, W)`` for an image of ``(.., H, W)``."""
+    m = _to_numpy("mask", mask)
+    if m.ndim != 1:
+        raise ValueError(f"mask must have shape (N,) for one image, got {tuple(m.shape)}")
+    H, W = image_shape[-2:]
+    gh, gw = _grid("mask", m.size, None)
+    if H % gh or W % gw:
+        raise ValueError(f"a mask of {m.size} patches does not tile an image of size {(H, W)}")
+    return np.kron(m.reshape(gh, gw), np.ones((H // gh, W // gw)))
+
+
+def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, axes=None,
+                      lang=None):
+    """MAE Fig. 2 layout: masked input | reconstruction | original.
+
+    ``image`` and ``reconstruction`` are ``(C, H, W)``; ``mask`` is ``(N,)`` over a square
+    patch grid, 1 = removed (shown grey). With ``paste_visible`` the visible patches of
+    the reconstruction panel are the original pixels, as in the MAE paper. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_fonts(lang)
+    img, rec = to_hwc(image), to_hwc(reconstruction)
+    if img.shape != rec.shape:
+        raise ValueError(f"image {img.shape} and reconstruction {rec.shape} must have the same shape")
+    pix = mask_to_image(mask, img.shape[:2])
+    if img.ndim == 3:
+        pix = pix[..., None]
+    masked = img * (1 - pix) + 0.5 * pix
+    if paste_visible:
+        rec = img * (1 - pix) + rec * pix
+    if axes is None:
+        fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
+    else:
+        if len(axes) != 3:
+            raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
+        fig = axes[0].figure
+    ratio = float(_to_numpy("mask", mask).mean())
+    panels = ((masked, tr(MESSAGES, "masked", lang, ratio=ratio)),
+              (rec, tr(MESSAGES, "reconstruction", lang)),
+              (img, tr(MESSAGES, "original", lang)))
+    for ax, (a, title) in zip(axes, panels):
+        ax.imshow(a, cmap="gray" if a.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_history(history: dict, lang=None):
+    """Learning curves from :func:`course_pkg.train.train`: loss, and accuracy if recorded.
+
+    ``history`` maps ``"loss"`` (and optionally ``"train_acc"``, ``"test_acc"``,
+    ``"epoch"``) to per-epoch lists. Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    setup_fonts(lang)
+    if not isinstance(history, dict) or not history.get("loss"):
+        raise ValueError("history must be a dict with a non-empty 'loss' list, as returned by "
+                         f"course_pkg.train.train; got {type(history).__name__} "
+                         f"with keys {sorted(history) if isinstance(history, dict) else None}")
+    loss = history["loss"]
+    epochs = history.get("epoch") or list(range(1, len(loss) + 1))
+    accs = [(k, history.get(k)) for k in ("train_acc", "test_acc") if history.get(k)]
+    fig, axes = plt.subplots(1, 2 if accs else 1, figsize=(8 if accs else 4, 3), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(epochs, loss, marker=".")
+    ax.set_xlabel(tr(MESSAGES, "epoch", lang))
+    ax.set_ylabel(tr(MESSAGES, "loss", lang))
+    ax.set_title(tr(MESSAGES, "train_loss", lang))
+    if accs:
+        ax = axes[0, 1]
+        for key, values in accs:
+            label = tr(MESSAGES, "train" if key == "train_acc" else "test", lang)
+            ax.plot(epochs[:len(values)], values, marker=".", label=label)
+        ax.set_xlabel(tr(MESSAGES, "epoch", lang))
+        ax.set_ylabel(tr(MESSAGES, "accuracy", lang))
+        ax.set_title(tr(MESSAGES, "accuracy", lang))
+        ax.legend()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,156 @@
+"""Build the course website: one Sphinx build per language, plus a root page offering both.
+
+    python tools/build_site.py            # both languages into _build/html/{ja,zh}
+    python tools/build_site.py --lang ja  # one language
+    python tools/build_site.py --fresh    # ignore Sphinx's saved environment (-E)
+
+Notebooks are executed through myst-nb's cache. The cache lives in a folder named after a hash
+of course_pkg (sources and checkpoints), so a change to the package re-executes every chapter
+instead of serving stale outputs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+LANGS = {"ja": "ja", "zh": "zh_CN"}
+TITLES = {"ja": "ViT をノートから学ぶ", "zh": "从笔记学 ViT"}
+
+CONF_OVERRIDES = '''
+# --- course overrides, appended by tools/build_site.py ---------------------------------
+import os as _os, sys as _sys
+_sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "tools"))
+# sphinx-thebe and sphinx-comments put CDN URLs in every page; the site is offline.
+extensions = [e for e in extensions if e not in ("sphinx_thebe", "sphinx_comments")]
+extensions.append("sphinx_course")
+# Widgets: require.js and the HTML manager are served from _static/vendor (tools/vendor.py).
+nb_ipywidgets_js = {
+    "vendor/requirejs/require.js": {},
+    "widgets-offline.js": {},
+    "vendor/html-manager/dist/embed-amd.js": {},
+}
+html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-buttons.html"]
+# Exercise pages are shown as students receive them: not executed.
+nb_execution_excludepatterns = ["exercises/*"]
+'''
+
+
+def package_hash() -> str:
+    """Hash of course_pkg's sources and shipped checkpoints: the execution cache's key."""
+    digest = hashlib.sha256()
+    pkg = ROOT / "course_pkg"
+    for path in sorted(pkg.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".pt", ".json") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(pkg)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def write_conf() -> None:
+    subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "config", "sphinx", str(ROOT)],
+                   check=True, capture_output=True, cwd=ROOT)
+    conf = ROOT / "conf.py"
+    conf.write_text(conf.read_text(encoding="utf-8") + CONF_OVERRIDES, encoding="utf-8")
+
+
+def copy_exercises(lang: str) -> None:
+    """Exercise notebooks become pages under book/<lang>/exercises (a build copy, ignored by git)."""
+    src, dst = ROOT / "exercises" / lang, ROOT / "book" / lang / "exercises"
+    if dst.exists():
+        shutil.rmtree(dst)
+    if src.exists():
+        dst.mkdir(parents=True)
+        for nb in sorted(src.glob("*.ipynb")):
+            shutil.copy2(nb, dst / nb.name)
+
+
+def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> subprocess.Popen:
+    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads),
+               MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT), "-q",
+           "-D", f"language={LANGS[lang]}", "-D", f"html_title={TITLES[lang]}",
+           "-D", f"nb_execution_cache_path={cache_dir / lang}",
+           "-d", str(BUILD / lang / "doctrees"),
+           str(ROOT / "book" / lang), str(BUILD / lang / "html")]
+    if fresh:
+        cmd.insert(3, "-E")
+    log = open(BUILD / f"build-{lang}.log", "w", encoding="utf-8")
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+ROOT_INDEX = """<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ViT from the notes</title>
+<style>
+body {{ font-family: "Noto Sans CJK JP", "Noto Sans CJK SC", sans-serif; max-width: 40rem;
+       margin: 4rem auto; padding: 0 1rem; line-height: 1.6; }}
+a.lang {{ display: block; font-size: 1.4rem; margin: 1rem 0; padding: 1rem; border: 1px solid #ccc;
+         border-radius: .5rem; text-decoration: none; }}
+</style></head>
+<body>
+<h1>ViT from the notes</h1>
+<a class="lang" lang="ja" hreflang="ja" href="ja/00_start.html">日本語 — {ja}</a>
+<a class="lang" lang="zh-CN" hreflang="zh" href="zh/00_start.html">中文 — {zh}</a>
+</body></html>
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lang", choices=sorted(LANGS), action="append")
+    parser.add_argument("--fresh", action="store_true", help="rebuild every page (sphinx -E)")
+    parser.add_argument("--serial", action="store_true", help="build the languages one after another")
+    args = parser.parse_args(argv)
+    langs = args.lang or list(LANGS)
+
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True)
+    write_conf()
+    (BUILD / "html").mkdir(parents=True, exist_ok=True)
+    key = package_hash()
+    cache_root = BUILD / ".jupyter_cache"
+    cache_dir = cache_root / key
+    if cache_root.exists():  # keep only the cache of the current package
+        for old in cache_root.iterdir():
+            if old.name != key:
+                shutil.rmtree(old)
+    for lang in langs:
+        copy_exercises(lang)
+
+    parallel = not args.serial and len(langs) > 1
+    threads = 1 if parallel else max(1, os.cpu_count() or 1)
+    failed = []
+    if parallel:
+        procs = {lang: build_language(lang, cache_dir, args.fresh, threads) for lang in langs}
+        failed = [lang for lang, p in procs.items() if p.wait() != 0]
+    else:
+        failed = [lang for lang in langs if build_language(lang, cache_dir, args.fresh, threads).wait() != 0]
+    for lang in langs:
+        log = (BUILD / f"build-{lang}.log").read_text(encoding="utf-8")
+        if log.strip():
+            print(f"--- sphinx output ({lang}) ---\n{log}")
+    if failed:
+        print(f"build failed for: {', '.join(failed)} (see _build/build-<lang>.log)", file=sys.stderr)
+        return 1
+    for lang in langs:  # each build has its own outdir (myst-nb writes next to it); publish a copy
+        published = BUILD / "html" / lang
+        if published.exists():
+            shutil.rmtree(published)
+        shutil.copytree(BUILD / lang / "html", published)
+    (BUILD / "html" / "index.html").write_text(ROOT_INDEX.format(**TITLES), encoding="utf-8")
+    print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'} "
+          f"(package hash {key})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

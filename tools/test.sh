@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# README command 2: install what the tests need, build the site they check, run the whole suite:
+# package, exercises, grading and browser tests, plus nbval over book/, solutions/ and exercises/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install.sh test
+.venv/bin/python tools/build_site.py
+export PYTHONHASHSEED=0 MPLBACKEND=Agg
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --nbval-lax \
+  tests book solutions exercises "$@"
