@@ -66,8 +66,8 @@ MESSAGES = {
     "prop.scaling": {"ja": "√d_k によるスケーリング", "zh": "√d_k 缩放", "en": "√d_k scaling"},
     "prop.weights": {"ja": "重みの値", "zh": "权重的数值", "en": "weight values"},
     "prop.output": {"ja": "出力 = 重み × V", "zh": "输出 = 权重 × V", "en": "output = weights × V"},
-    "prop.mask": {"ja": "マスクされた重み = 0", "zh": "被遮蔽的权重 = 0", "en": "masked weights = 0"},
-    "prop.fully_masked": {"ja": "全てマスクされた行（NaN なし）", "zh": "整行被遮蔽（无 NaN）", "en": "fully masked row (no NaN)"},
+    "prop.mask": {"ja": "マスクされた重み = 0", "zh": "被掩码屏蔽的权重 = 0", "en": "masked weights = 0"},
+    "prop.fully_masked": {"ja": "全てマスクされた行（NaN なし）", "zh": "整行被屏蔽（无 NaN）", "en": "fully masked row (no NaN)"},
     "prop.batch": {"ja": "任意のバッチ次元", "zh": "任意批次维度", "en": "any batch dimensions"},
     "prop.split_shape": {"ja": "split_heads の形", "zh": "split_heads 的形状", "en": "split_heads shape"},
     "prop.split_channels": {"ja": "ヘッドへのチャネルの割り当て", "zh": "通道分配给各头", "en": "channels per head"},
@@ -120,22 +120,22 @@ MESSAGES = {
     },
     "masked_nonzero": {
         "ja": "mask が False の位置の重みが 0 ではありません（最大 {got:.3g}）。マスクは softmax の前にスコアへ適用します。入力: {inp}",
-        "zh": "mask 为 False 的位置权重不为 0（最大 {got:.3g}）。遮蔽应在 softmax 之前作用在分数上。输入：{inp}",
+        "zh": "mask 为 False 的位置上权重不为 0（最大 {got:.3g}）。掩码应在 softmax 之前作用在分数上。输入：{inp}",
         "en": "weights where mask is False are not 0 (max {got:.3g}); apply the mask to the scores before softmax. Input: {inp}",
     },
     "masked_rows": {
         "ja": "マスク後の各行の和が 1 になりません（例: {got:.3g}）。入力: {inp}",
-        "zh": "遮蔽后每一行的和不是 1（例如 {got:.3g}）。输入：{inp}",
+        "zh": "加掩码后每一行的和不是 1（例如 {got:.3g}）。输入：{inp}",
         "en": "rows do not sum to 1 after masking (e.g. {got:.3g}). Input: {inp}",
     },
     "nan": {
         "ja": "全てのキーがマスクされた行で NaN が出ました。この講座ではその行の重みと出力を 0 と約束します。入力: {inp}",
-        "zh": "所有键都被遮蔽的那一行出现了 NaN。本课程约定这一行的权重和输出为 0。输入：{inp}",
+        "zh": "所有键都被屏蔽的那一行出现了 NaN。本课程约定这一行的权重和输出为 0。输入：{inp}",
         "en": "a row whose keys are all masked gives NaN; the course defines its weights and output as 0. Input: {inp}",
     },
     "fully_masked_nonzero": {
         "ja": "全てのキーがマスクされた行の重みまたは出力が 0 ではありません（最大 {got:.3g}）。入力: {inp}",
-        "zh": "所有键都被遮蔽的那一行，其权重或输出不为 0（最大 {got:.3g}）。输入：{inp}",
+        "zh": "所有键都被屏蔽的那一行，其权重或输出不为 0（最大 {got:.3g}）。输入：{inp}",
         "en": "a fully masked row has non-zero weights or output (max {got:.3g}). Input: {inp}",
     },
     "mixed_heads": {
