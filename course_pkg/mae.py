@@ -25,7 +25,6 @@ in the original patch order. Parameter names follow the official
 """
 from __future__ import annotations
 
-import math
 import numbers
 
 import torch
@@ -328,4 +327,3 @@ def random_mask(num_patches: int, mask_ratio: float,
 
 __all__ = ["random_masking", "unshuffle", "apply_shuffle", "shuffle_from_mask", "num_kept",
            "check_mask_ratio", "MaskedAutoencoder", "mae_step_fn", "random_mask"]
-_ = math  # math is used in docstring examples only

@@ -67,16 +67,22 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
         assert visit.response.status == 200
         p = visit.page
         # Math: every page that contains TeX has it typeset by the local MathJax, without errors.
-        if p.locator(".math, div.math, span.math").count():
-            p.wait_for_selector("mjx-container", timeout=15000)
+        n_math = p.locator("span.math, div.math").count()
+        if n_math:
+            p.wait_for_function("n => document.querySelectorAll('mjx-container').length >= n",
+                                arg=n_math, timeout=20000)
             assert p.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
+            untypeset = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
+                                   ".filter(e => !e.querySelector('mjx-container')).length")
+            assert untypeset == 0, f"{untypeset} of {n_math} formulas were not typeset"
         # Figures: every image is loaded.
         broken = p.evaluate(
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
         assert not broken, f"images that did not load: {broken}"
         # Widgets: embedded widget state renders into live controls.
         if p.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
-            p.wait_for_selector(".jupyter-widgets, .widget-box, .widget-slider", timeout=15000)
+            p.wait_for_selector(".jupyter-widgets, .widget-box, .widget-slider", state="attached",
+                                timeout=15000)
         visit.page.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True)
         visit.assert_clean()
         # The switcher lands on the same page of the other edition.
