@@ -6,7 +6,7 @@ is timm when it imports (course_pkg.compat.import_timm), else torch.nn.Transform
 with the same width, depth, heads and pre-norm. Prints ms/step (median after warm-up) and
 the ratio course / reference (target <= 1.00).
 
-    python benchmarks/bench_vit_step.py [--steps 10] [--warmup 3] [--batch 32]
+    python benchmarks/bench_vit_step.py [--steps 10] [--warmup 3] [--batch 32] [--reference auto|timm|torch]
 """
 from __future__ import annotations
 
@@ -47,8 +47,10 @@ class TorchEncoderViT(nn.Module):
         return self.head(self.norm(self.encoder(x))[:, 0])
 
 
-def make_reference():
-    timm = import_timm()
+def make_reference(kind: str = "auto"):
+    timm = import_timm() if kind in ("auto", "timm") else None
+    if kind == "timm" and timm is None:
+        raise SystemExit("timm was requested (--reference timm) but cannot be imported")
     if timm is not None:
         from timm.models.vision_transformer import VisionTransformer
         return f"timm {timm.__version__} VisionTransformer", VisionTransformer(embed_dim=DIM, **CFG)
@@ -78,11 +80,13 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--reference", choices=("auto", "timm", "torch"), default="auto",
+                    help="auto: timm if it imports, else torch.nn.TransformerEncoder")
     args = ap.parse_args()
 
     device = get_device()
     seed_everything(0)
-    ref_name, ref = make_reference()
+    ref_name, ref = make_reference(args.reference)
     models = {"course_pkg ViT": ViT(dim=DIM, **CFG), ref_name: ref}
     steps = {name: make_step(m, device) for name, m in models.items()}
     x = torch.randn(args.batch, 3, 32, 32, device=device)
@@ -90,7 +94,9 @@ def main():
 
     times = {name: [] for name in steps}
     for i in range(args.warmup + args.steps):
-        for name, step in steps.items():  # interleaved, so both see the same machine load
+        order = list(steps.items())
+        order = order if i % 2 == 0 else order[::-1]  # interleaved, alternating order: same machine load
+        for name, step in order:
             sync(device)
             t0 = time.perf_counter()
             step(x, y)

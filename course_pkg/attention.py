@@ -105,7 +105,7 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     check_positive_int("num_heads", num_heads)
     B, N, D = x.shape
     check_divides("dim", D, "num_heads", num_heads)
-    return x.view(B, N, num_heads, D // num_heads).transpose(1, 2)
+    return x.reshape(B, N, num_heads, D // num_heads).transpose(1, 2)
 
 
 def merge_heads(x: torch.Tensor) -> torch.Tensor:

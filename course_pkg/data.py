@@ -11,6 +11,7 @@ checkpoint sees the same 359 test images.
 """
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -63,13 +64,20 @@ def load_digits(image_size: int = DIGITS_SIZE) -> tuple[torch.Tensor, torch.Tens
     ``image_size`` (``S``) is 8 for the original pixels; any other size is a
     bilinear resize of the 8x8 images (e.g. 16 so that a patch size 4 divides it).
     """
+    check_positive_int("image_size", image_size)
+    raw_images, raw_labels = _digits_arrays()
+    images = torch.from_numpy(raw_images / 16.0).unsqueeze(1)  # (1797, 1, 8, 8), a fresh copy
+    labels = torch.from_numpy(raw_labels.copy())
+    return resize_images(images, image_size), labels
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled digits (read once): images (1797, 8, 8) float32 0..16, labels."""
     from sklearn.datasets import load_digits as _sk_load_digits  # bundled with scikit-learn
 
-    check_positive_int("image_size", image_size)
     bunch = _sk_load_digits()
-    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)  # (1797,1,8,8)
-    labels = torch.from_numpy(bunch.target.astype(np.int64))
-    return resize_images(images, image_size), labels
+    return bunch.images.astype(np.float32), bunch.target.astype(np.int64)
 
 
 def stratified_split_indices(labels: torch.Tensor, test_fraction: float = 0.2,
@@ -174,11 +182,13 @@ def shift_images(images: torch.Tensor, max_shift: int,
 
 def digits_loaders(batch_size: int = 64, image_size: int = DIGITS_SIZE, seed: int = 0,
                    limit_per_class: int | None = None, augment: int = 0,
-                   test_fraction: float = 0.2) -> tuple[DataLoader, DataLoader]:
+                   test_fraction: float = 0.2,
+                   shuffle_seed: int | None = None) -> tuple[DataLoader, DataLoader]:
     """``(train_loader, test_loader)`` over :func:`digits_split`, both yielding ``(x, y)``.
 
-    ``x`` is ``(B, 1, S, S)`` float32 in [0, 1], ``y`` is ``(B,)`` int64. The train
-    loader reshuffles every epoch with a generator seeded by ``seed``; ``augment > 0``
+    ``x`` is ``(B, 1, S, S)`` float32 in [0, 1], ``y`` is ``(B,)`` int64. ``seed`` fixes
+    the split; the train loader reshuffles every epoch with a generator seeded by
+    ``shuffle_seed`` (default ``seed``); ``augment > 0``
     shifts training images by up to ``augment`` pixels (reproducibly). The test
     loader keeps a fixed order and never augments.
     """
@@ -186,9 +196,12 @@ def digits_loaders(batch_size: int = 64, image_size: int = DIGITS_SIZE, seed: in
     split = digits_split(image_size, test_fraction, seed, limit_per_class)
     train_ds = TensorDataset(split.train_images, split.train_labels)
     test_ds = TensorDataset(split.test_images, split.test_labels)
-    collate = RandomShift(augment, seed) if augment else None
+    shuffle_seed = seed if shuffle_seed is None else shuffle_seed
+    _check_seed(shuffle_seed)
+    collate = RandomShift(augment, shuffle_seed) if augment else None
     train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True,
-                              generator=torch.Generator().manual_seed(seed), collate_fn=collate)
+                              generator=torch.Generator().manual_seed(shuffle_seed),
+                              collate_fn=collate)
     test_loader = DataLoader(test_ds, batch_size=256, shuffle=False)
     return train_loader, test_loader
 

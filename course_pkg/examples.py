@@ -18,9 +18,6 @@ TOY_SENTENCES = {
 }
 
 MESSAGES = {
-    "query": {"ja": "クエリ", "zh": "查询", "en": "query"},
-    "key": {"ja": "キー", "zh": "键", "en": "key"},
-    "value": {"ja": "バリュー", "zh": "值", "en": "value"},
     "attention_weights": {"ja": "アテンションの重み", "zh": "注意力权重", "en": "attention weights"},
     "causal_weights": {
         "ja": "因果マスク付きの重み",
@@ -61,14 +58,6 @@ MESSAGES = {
         "en": "sinusoidal positional encoding",
     },
     "head": {"ja": "ヘッド {h}", "zh": "头 {h}", "en": "head {h}"},
-    "input_image": {"ja": "入力画像", "zh": "输入图像", "en": "input image"},
-    "similarity_title": {
-        "ja": "位置埋め込みのコサイン類似度",
-        "zh": "位置嵌入的余弦相似度",
-        "en": "cosine similarity of position embeddings",
-    },
-    "row": {"ja": "行", "zh": "行", "en": "row"},
-    "col": {"ja": "列", "zh": "列", "en": "column"},
 }
 
 
@@ -79,5 +68,5 @@ def toy_sentence(lang: str | None = None) -> list[str]:
 
 
 def text(key: str, lang: str | None = None, **fmt) -> str:
-    """A figure label in the reader's language, e.g. ``text("query")``."""
+    """A figure label in the reader's language, e.g. ``text("weight")``."""
     return tr(MESSAGES, key, lang=lang, **fmt)

@@ -197,11 +197,13 @@ def attention_rollout(
 ) -> torch.Tensor:
     """Roll attention out through the layers: ``[ (B, H, T, T) ] * L -> (B, T, T)``.
 
-    Abnar & Zuidema (2020), §3: the residual connection is modelled by adding the
-    identity to each layer's (head-fused) attention and re-normalising the rows,
-    ``A_l = norm(W_l + I)`` (= 0.5 W_l + 0.5 I when rows of W_l sum to 1); the rollout
-    is the product ``Ã_L = A_L A_{L-1} ... A_1``. Entry (i, j) is how much of input
-    token j flows into output token i.
+    Abnar & Zuidema (2020), "Quantifying Attention Flow in Transformers", §3, eq. (1):
+    the residual connection is modelled by adding the identity to each layer's
+    (head-averaged) attention and re-normalising the rows, ``A_l = norm(W_l + I)``
+    (= 0.5 W_l + 0.5 I, the paper's form, when the rows of W_l sum to 1); the rollout is
+    the product ``Ã_L = A_L A_{L-1} ... A_1``. Entry (i, j) is how much of input token j
+    flows into output token i. ViT (Dosovitskiy et al. 2021, App. D.8) uses it for its
+    attention maps: heads averaged, matrices multiplied through all layers.
 
     ``head_fusion``: how heads are combined, "mean" (the paper) or "max"/"min" (common
     variants). ``discard_ratio`` in [0, 1): a visualisation heuristic (not in the paper)

@@ -81,7 +81,7 @@ def setup_fonts(lang: str | None = None) -> str:
     available = [f for f in wanted + fallbacks if find_font(f) is not None]
     if wanted and wanted[0] not in available:
         warnings.warn(tr(MESSAGES, "font_missing", lang, font=wanted[0]), stacklevel=2)
-    base = [f for f in mpl.rcParams["font.sans-serif"] if f not in available]
+    base = [f for f in mpl.rcParams["font.sans-serif"] if f not in CJK_FONTS.values()]
     if lang in CJK_FONTS:
         mpl.rcParams["font.sans-serif"] = available + base
     else:  # keep the default Latin font first, CJK only as a fallback
@@ -273,7 +273,7 @@ def show_position_similarity(pos_embed, grid_size, positions=None, figsize=None,
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, p in zip(axes.flat, positions):
-        im = ax.imshow(sim[p].reshape(gh, gw), cmap="viridis", vmin=-1.0, vmax=1.0)
+        im = ax.imshow(sim[p].reshape(gh, gw), cmap="viridis", vmin=float(sim.min()), vmax=1.0)
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8)
     fig.suptitle(tr(MESSAGES, "position_similarity", lang))
     fig.supxlabel(tr(MESSAGES, "input_patch_col", lang))

@@ -29,6 +29,8 @@ def test_split_heads_shape_and_channel_blocks():
     assert h.shape == (2, 3, 5, 4)
     # head 1 holds channels 4..7 (timm layout: heads are contiguous channel blocks)
     torch.testing.assert_close(h[:, 1], x[..., 4:8], rtol=0, atol=0)
+    xt = x.transpose(0, 1).contiguous().transpose(0, 1)  # same values, non-contiguous
+    assert torch.equal(split_heads(xt, 3), h)
 
 
 @SETTINGS

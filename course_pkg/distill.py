@@ -1,0 +1,177 @@
+"""DeiT: distillation through attention (Touvron et al. 2021, "Training data-efficient
+image transformers & distillation through attention", §4).
+
+* A **distillation token** joins the class token in front of the patches. It goes
+  through every layer like the class token; a second linear head ``head_dist`` reads it.
+* **Training**: the class head learns the true label ``y``, the distillation head
+  learns from a teacher (here a small CNN, :class:`course_pkg.cnn.SmallCNN`).
+
+  Hard-label distillation (eq. 3), with ``y_t = argmax_c Z_t(c)``::
+
+      L = 1/2 CE(psi(Z_cls), y) + 1/2 CE(psi(Z_dist), y_t)
+
+  Soft distillation (eq. 2), temperature tau, weight lambda::
+
+      L = (1 - lambda) CE(psi(Z_cls), y) + lambda tau^2 KL(psi(Z_t / tau) || psi(Z_dist / tau))
+
+  (eq. 2 writes the plain distillation objective with one student output Z_s; with the
+  distillation token the KL term goes to the distillation head, as in the official code.)
+
+* **Inference** (§4, "Classification with our approach: joint classifiers"): the paper's
+  reference method is the late fusion of both heads, "we add the softmax output by the
+  two classifiers". The official code (``DistilledVisionTransformer.forward``) and timm
+  instead return the AVERAGE OF THE LOGITS ``(Z_cls + Z_dist) / 2``. The two can differ
+  in rare argmax ties of confidence; ``fusion="logits"`` (default, as the code) or
+  ``fusion="softmax"`` (as the paper's text) selects which.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ._checks import check_tensor
+from .train import StepOutput
+from .vit import ViT
+
+FUSIONS = ("logits", "softmax")
+
+
+class DistilledViT(ViT):
+    """ViT with a distillation token and a second head (DeiT, Fig. 2).
+
+    Tokens: ``[cls, dist, patch_1 .. patch_N]``, so ``pos_embed`` is ``(1, N+2, D)``
+    (timm's ``VisionTransformerDistilled`` layout: ``cls_token``, ``dist_token``,
+    ``head``, ``head_dist``).
+
+    ``forward(x (B, C, H, W))``: in training mode ``(cls_logits, dist_logits)``, each
+    ``(B, num_classes)``; in eval mode one fused ``(B, num_classes)``: the mean of the
+    two heads' logits (``fusion="logits"``) or ``log((softmax(a) + softmax(b)) / 2)``,
+    whose softmax is the paper's average of probabilities (``fusion="softmax"``).
+    """
+
+    num_prefix_tokens = 2  # class token + distillation token
+
+    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3,
+                 num_classes: int = 1000, dim: int = 768, depth: int = 12, num_heads: int = 12,
+                 mlp_ratio: float = 4.0, qkv_bias: bool = True, fusion: str = "logits"):
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= 0:
+            raise ValueError(f"num_classes must be a positive integer for DistilledViT "
+                             f"(two classification heads), got {num_classes!r}")
+        super().__init__(img_size, patch_size, in_chans, num_classes, dim, depth, num_heads,
+                         mlp_ratio, qkv_bias)
+        self.config["fusion"] = fusion
+        self.fusion = fusion
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.head_dist = nn.Linear(dim, num_classes)
+        nn.init.trunc_normal_(self.dist_token, std=0.02)
+        nn.init.trunc_normal_(self.head_dist.weight, std=0.02)
+        nn.init.zeros_(self.head_dist.bias)
+
+    def _pos_embed(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D) -> (B, N+2, D)``: prepend [cls, dist], then add ``pos_embed`` to all."""
+        B = x.shape[0]
+        x = torch.cat([self.cls_token.expand(B, -1, -1), self.dist_token.expand(B, -1, -1), x], 1)
+        return x + self.pos_embed
+
+    def forward_head(self, x: torch.Tensor):
+        """``(B, N+2, D)`` -> ``(cls_logits, dist_logits)`` when training, else fused ``(B, K)``."""
+        cls_logits, dist_logits = self.head(x[:, 0]), self.head_dist(x[:, 1])
+        if self.training:
+            return cls_logits, dist_logits
+        return fuse_heads(cls_logits, dist_logits, self.fusion)
+
+
+def fuse_heads(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
+               fusion: str = "logits") -> torch.Tensor:
+    """Late fusion of two ``(B, K)`` heads -> ``(B, K)`` logits (see :class:`DistilledViT`)."""
+    if fusion == "logits":
+        return (cls_logits + dist_logits) / 2
+    if fusion == "softmax":
+        probs = (cls_logits.softmax(-1) + dist_logits.softmax(-1)) / 2
+        return probs.log()
+    raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+
+
+def _check_logits(cls_logits, dist_logits, labels, teacher_logits) -> None:
+    check_tensor("cls_logits", cls_logits, ndim=2)
+    for name, t in (("dist_logits", dist_logits), ("teacher_logits", teacher_logits)):
+        check_tensor(name, t, ndim=2)
+        if t.shape != cls_logits.shape:
+            raise ValueError(f"{name} must have the shape of cls_logits {tuple(cls_logits.shape)} "
+                             f"(B, K), got {tuple(t.shape)}")
+    check_tensor("labels", labels, ndim=1)
+    if labels.shape[0] != cls_logits.shape[0] or labels.dtype.is_floating_point:
+        raise ValueError(f"labels must be integer class indices of shape ({cls_logits.shape[0]},), "
+                         f"got shape {tuple(labels.shape)} dtype {labels.dtype}")
+
+
+def hard_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
+                           labels: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """DeiT eq. (3) with the distillation token: ``1/2 CE(cls, y) + 1/2 CE(dist, argmax Z_t)``.
+
+    Logits are ``(B, K)``, ``labels`` ``(B,)`` int64. The teacher's hard decision
+    ``y_t = argmax_c Z_t(c)`` plays the role of a second true label. Returns a scalar.
+    """
+    _check_logits(cls_logits, dist_logits, labels, teacher_logits)
+    teacher_labels = teacher_logits.argmax(dim=-1)
+    return 0.5 * F.cross_entropy(cls_logits, labels) + 0.5 * F.cross_entropy(dist_logits, teacher_labels)
+
+
+def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
+                           labels: torch.Tensor, teacher_logits: torch.Tensor,
+                           tau: float = 3.0, lambda_: float = 0.1) -> torch.Tensor:
+    """DeiT eq. (2) with the distillation token (scalar):
+    ``(1 - lambda) CE(cls, y) + lambda tau^2 KL(softmax(Z_t/tau) || softmax(Z_dist/tau))``.
+
+    Logits are ``(B, K)``, ``labels`` ``(B,)``. The KL divergence is summed over the
+    classes and averaged over the batch (PyTorch ``reduction="batchmean"``, the true
+    KL). The tau^2 factor keeps the gradient scale independent of tau (Hinton et al.
+    2015). DeiT's defaults for soft distillation: tau = 3, lambda = 0.1 (§5.2 / code).
+    (The official ``DistillationLoss`` divides the summed KL by ``B*K`` instead of ``B``,
+    i.e. its KL term is ``K`` times smaller.)
+    """
+    _check_logits(cls_logits, dist_logits, labels, teacher_logits)
+    ok_tau = isinstance(tau, (int, float)) and not isinstance(tau, bool) and math.isfinite(tau)
+    if not ok_tau or tau <= 0:
+        raise ValueError(f"tau must be a positive number (the temperature), got {tau!r}")
+    ok_lam = isinstance(lambda_, (int, float)) and not isinstance(lambda_, bool)
+    if not ok_lam or not 0.0 <= lambda_ <= 1.0:
+        raise ValueError(f"lambda_ must be a number in [0, 1], got {lambda_!r}")
+    ce = F.cross_entropy(cls_logits, labels)
+    kl = F.kl_div(F.log_softmax(dist_logits / tau, dim=-1), F.log_softmax(teacher_logits / tau, dim=-1),
+                  reduction="batchmean", log_target=True)
+    return (1 - lambda_) * ce + lambda_ * tau ** 2 * kl
+
+
+def distillation_step_fn(teacher: nn.Module, kind: str = "hard", tau: float = 3.0,
+                         lambda_: float = 0.1):
+    """A ``step_fn`` for :func:`course_pkg.train.train` that trains a :class:`DistilledViT`.
+
+    The teacher (frozen, eval mode, no gradients) sees the same augmented batch
+    ``x (B, C, H, W)`` as the student. ``kind`` is ``"hard"`` (eq. 3) or ``"soft"`` (eq. 2).
+    """
+    if kind not in ("hard", "soft"):
+        raise ValueError(f"kind must be 'hard' or 'soft', got {kind!r}")
+    teacher.eval()
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+
+    def step(model, batch, device):
+        x, y = batch[0].to(device), batch[1].to(device)
+        teacher.to(device)
+        with torch.no_grad():
+            t_logits = teacher(x).float()
+        cls_logits, dist_logits = model(x)
+        cls_logits, dist_logits = cls_logits.float(), dist_logits.float()
+        if kind == "hard":
+            loss = hard_distillation_loss(cls_logits, dist_logits, y, t_logits)
+        else:
+            loss = soft_distillation_loss(cls_logits, dist_logits, y, t_logits, tau, lambda_)
+        return StepOutput(loss, fuse_heads(cls_logits, dist_logits, model.fusion).detach(), y)
+
+    return step

@@ -1,0 +1,174 @@
+"""How each shipped checkpoint is trained: one function per model, fixed seeds.
+
+``tools/train_checkpoints.py`` calls these and saves the results to
+``course_pkg/checkpoints/``; chapters and ``benchmarks/bench_digits.py`` may call them
+to retrain from scratch. Every recipe returns ``(model, report)`` where ``report`` is
+a dict of plain values (settings and measured accuracies) stored in the checkpoint's
+``extra``. Wall-clock times are measured by the callers, never stored.
+
+All digit models see ``image_size x image_size`` images ``(B, 1, S, S)`` from
+:func:`course_pkg.data.digits_split` with the course's fixed split (seed 0).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .cnn import SmallCNN
+from .data import digits_loaders
+from .device import get_device, seed_everything
+from .distill import DistilledViT, distillation_step_fn
+from .mae import MaskedAutoencoder, mae_step_fn
+from .train import evaluate, train
+from .vit import ViT
+
+SEED = 0
+# The tiny ViT: 8x8 digits, 2x2 patches -> N = 16 tokens (+ CLS), D = 48, 4 layers.
+VIT_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=48, depth=4,
+                  num_heads=4, mlp_ratio=2.0)
+VIT_TRAIN = dict(epochs=30, lr=3e-3, weight_decay=0.05, warmup_epochs=3, batch_size=64)
+# Data-efficiency chapter: a few labelled images per class.
+SMALL_LIMIT = 20
+SMALL_TRAIN = dict(epochs=150, lr=2e-3, weight_decay=0.05, warmup_epochs=10, batch_size=50,
+                   augment=1)
+CNN_SMALL = dict(in_chans=1, num_classes=10, width=32)
+# MAE: digits upsampled to 16x16, 2x2 patches -> N = 64 patches (an 8x8 grid to mask).
+MAE_DIGITS = dict(img_size=16, patch_size=2, in_chans=1, dim=64, depth=4, num_heads=4,
+                  decoder_dim=48, decoder_depth=2, decoder_num_heads=4, mlp_ratio=2.0,
+                  norm_pix_loss=False)
+MAE_TRAIN = dict(epochs=60, lr=2e-3, weight_decay=0.05, warmup_epochs=5, batch_size=64,
+                 mask_ratio=0.75)
+
+
+def xavier_init_(model: nn.Module) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` with Xavier-uniform weights and zero biases (in place).
+
+    The original ViT code (JAX/Flax) initialises its dense layers this way. timm's
+    default (truncated normal, std 0.02) suits D = 768; for D = 48 it makes the
+    attention and MLP branches so small that the class token barely depends on the
+    image at first, and training sits at chance level for several epochs.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            nn.init.xavier_uniform_(module.weight)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model
+
+
+def _data(image_size: int, limit_per_class=None) -> dict:
+    return dict(dataset="sklearn digits", image_size=image_size, split_seed=SEED,
+                test_fraction=0.2, limit_per_class=limit_per_class)
+
+
+def _train_classifier(model, train_loader, test_loader, settings: dict, device, progress,
+                      step_fn=None):
+    history = train(model, train_loader, settings["epochs"], lr=settings["lr"],
+                    weight_decay=settings["weight_decay"],
+                    warmup_epochs=settings["warmup_epochs"], step_fn=step_fn,
+                    device=device, progress=progress)
+    return history, evaluate(model, test_loader, device=device)
+
+
+def train_vit_digits(device=None, progress: bool = True, seed: int = SEED):
+    """The tiny ViT on all 1438 training digits -> ``(ViT, report)`` (target >= 98% test).
+
+    ``seed`` fixes the initialisation and the batch order; the split is always the course's.
+    """
+    device = get_device() if device is None else torch.device(device)
+    seed_everything(seed)
+    tl, te = digits_loaders(VIT_TRAIN["batch_size"], VIT_DIGITS["img_size"], SEED,
+                            shuffle_seed=seed)
+    model = xavier_init_(ViT(**VIT_DIGITS))
+    history, acc = _train_classifier(model, tl, te, VIT_TRAIN, device, progress)
+    return model, dict(data=_data(8), train=dict(VIT_TRAIN), seed=seed, test_acc=acc,
+                       final_loss=history["loss"][-1])
+
+
+def _small_loaders():
+    return digits_loaders(SMALL_TRAIN["batch_size"], 8, SEED, limit_per_class=SMALL_LIMIT,
+                          augment=SMALL_TRAIN["augment"])
+
+
+def train_cnn_digits_small(device=None, progress: bool = True):
+    """The CNN teacher on ``SMALL_LIMIT`` images per class -> ``(SmallCNN, report)``."""
+    device = get_device() if device is None else torch.device(device)
+    seed_everything(SEED)
+    tl, te = _small_loaders()
+    model = SmallCNN(**CNN_SMALL)
+    history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress)
+    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
+                       final_loss=history["loss"][-1])
+
+
+def train_vit_digits_small(device=None, progress: bool = True):
+    """The tiny ViT on the same limited data, no teacher -> ``(ViT, report)``."""
+    device = get_device() if device is None else torch.device(device)
+    seed_everything(SEED)
+    tl, te = _small_loaders()
+    model = xavier_init_(ViT(**VIT_DIGITS))
+    history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress)
+    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
+                       final_loss=history["loss"][-1])
+
+
+def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = True):
+    """DeiT hard distillation from ``teacher`` on the same limited data -> ``(DistilledViT, report)``.
+
+    The report also gives the accuracy of each head alone (DeiT Table 3's three rows).
+    """
+    device = get_device() if device is None else torch.device(device)
+    seed_everything(SEED)
+    tl, te = _small_loaders()
+    model = xavier_init_(DistilledViT(**VIT_DIGITS))
+    history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress,
+                                     step_fn=distillation_step_fn(teacher, "hard"))
+    heads = head_accuracies(model, te, device)
+    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
+                       distillation="hard", teacher="cnn_digits_small",
+                       teacher_test_acc=evaluate(teacher, te, device=device),
+                       cls_head_acc=heads["cls"], dist_head_acc=heads["dist"],
+                       final_loss=history["loss"][-1])
+
+
+@torch.no_grad()
+def head_accuracies(model: DistilledViT, loader, device=None) -> dict:
+    """Test accuracy of the class head alone and of the distillation head alone."""
+    device = get_device() if device is None else torch.device(device)
+    model.to(device).eval()
+    correct = {"cls": 0, "dist": 0}
+    total = 0
+    for x, y in loader:
+        feats = model.forward_features(x.to(device))
+        y = y.to(device)
+        correct["cls"] += (model.head(feats[:, 0]).argmax(-1) == y).sum().item()
+        correct["dist"] += (model.head_dist(feats[:, 1]).argmax(-1) == y).sum().item()
+        total += len(y)
+    return {k: v / total for k, v in correct.items()}
+
+
+@torch.no_grad()
+def mae_test_loss(model: MaskedAutoencoder, loader, mask_ratio: float, device=None) -> float:
+    """Mean MAE loss (masked patches only) on ``loader`` with a fixed mask generator."""
+    device = get_device() if device is None else torch.device(device)
+    model.to(device).eval()
+    gen = torch.Generator().manual_seed(SEED)
+    losses = [model(x.to(device), mask_ratio, generator=gen)[0].item() for x, _ in loader]
+    return sum(losses) / len(losses)
+
+
+def train_mae_digits(device=None, progress: bool = True):
+    """The tiny MAE on the training digits (labels unused) -> ``(MaskedAutoencoder, report)``."""
+    device = get_device() if device is None else torch.device(device)
+    seed_everything(SEED)
+    tl, te = digits_loaders(MAE_TRAIN["batch_size"], MAE_DIGITS["img_size"], SEED)
+    model = MaskedAutoencoder(**MAE_DIGITS)
+    history = train(model, tl, MAE_TRAIN["epochs"], lr=MAE_TRAIN["lr"],
+                    weight_decay=MAE_TRAIN["weight_decay"],
+                    warmup_epochs=MAE_TRAIN["warmup_epochs"],
+                    step_fn=mae_step_fn(MAE_TRAIN["mask_ratio"]), device=device, progress=progress)
+    report = dict(data=_data(MAE_DIGITS["img_size"]), train=dict(MAE_TRAIN),
+                  final_loss=history["loss"][-1])
+    for ratio in (0.5, 0.75):
+        report[f"test_loss_mask{int(ratio * 100)}"] = mae_test_loss(model, te, ratio, device)
+    return model, report
