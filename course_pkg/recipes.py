@@ -32,6 +32,13 @@ SMALL_LIMIT = 20
 SMALL_TRAIN = dict(epochs=150, lr=2e-3, weight_decay=0.05, warmup_epochs=10, batch_size=50,
                    augment=1)
 CNN_SMALL = dict(in_chans=1, num_classes=10, width=32)
+# DeiT on the small data. Measured over init seeds 0/1/2 (test accuracy): ViT alone
+# 81.1/82.7/86.4%, hard distillation (eq. 3) 78.3/81.9%, soft distillation with
+# tau=1, lambda=0.5 84.7/83.6/82.5%: with 200 images and a teacher that fits them, the
+# teacher's hard labels mostly repeat the true labels, and no variant is reliably better
+# than the ViT alone. We ship the soft variant (best on average); the CNN's inductive
+# bias (~94%) is the robust effect.
+DEIT_DISTILL = dict(kind="soft", tau=1.0, lambda_=0.5)
 # MAE: digits upsampled to 16x16, 2x2 patches -> N = 64 patches (an 8x8 grid to mask).
 MAE_DIGITS = dict(img_size=16, patch_size=2, in_chans=1, dim=64, depth=4, num_heads=4,
                   decoder_dim=48, decoder_depth=2, decoder_num_heads=4, mlp_ratio=2.0,
@@ -112,20 +119,24 @@ def train_vit_digits_small(device=None, progress: bool = True):
                        final_loss=history["loss"][-1])
 
 
-def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = True):
-    """DeiT hard distillation from ``teacher`` on the same limited data -> ``(DistilledViT, report)``.
+def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = True,
+                      seed: int = SEED, **distill):
+    """DeiT distillation from ``teacher`` on the same limited data -> ``(DistilledViT, report)``.
+
+    ``distill`` overrides :data:`DEIT_DISTILL` (``kind="hard"`` for eq. 3).
 
     The report also gives the accuracy of each head alone (DeiT Table 3's three rows).
     """
     device = get_device() if device is None else torch.device(device)
-    seed_everything(SEED)
+    settings = {**DEIT_DISTILL, **distill}
+    seed_everything(seed)
     tl, te = _small_loaders()
     model = xavier_init_(DistilledViT(**VIT_DIGITS))
     history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress,
-                                     step_fn=distillation_step_fn(teacher, "hard"))
+                                     step_fn=distillation_step_fn(teacher, **settings))
     heads = head_accuracies(model, te, device)
     return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
-                       distillation="hard", teacher="cnn_digits_small",
+                       distillation=settings, seed=seed, teacher="cnn_digits_small",
                        teacher_test_acc=evaluate(teacher, te, device=device),
                        cls_head_acc=heads["cls"], dist_head_acc=heads["dist"],
                        final_loss=history["loss"][-1])

@@ -47,12 +47,23 @@ def test_small_data_models_match_their_reports(test_loader):
         assert evaluate(model, test_loader) == pytest.approx(model.checkpoint_extra["test_acc"])
 
 
-def test_distillation_helps_the_vit_on_limited_data(test_loader):
-    """The claim of the ViT-vs-CNN chapter, on the shipped models."""
+def test_cnn_beats_vit_on_limited_data(test_loader):
+    """The robust claim of the ViT-vs-CNN chapter: with 20 images per class the CNN's
+    inductive bias wins, with or without distillation (see course_pkg.recipes)."""
     accs = {n: evaluate(load_pretrained(n), test_loader)
             for n in ("cnn_digits_small", "vit_digits_small", "deit_digits")}
-    assert accs["deit_digits"] > accs["vit_digits_small"]
-    assert accs["cnn_digits_small"] > accs["vit_digits_small"]
+    assert accs["cnn_digits_small"] > accs["vit_digits_small"] + 0.05
+    assert accs["cnn_digits_small"] > accs["deit_digits"] + 0.05
+
+
+def test_deit_head_accuracies_match_report(test_loader):
+    from course_pkg.recipes import head_accuracies
+
+    model = load_pretrained("deit_digits")
+    heads = head_accuracies(model, test_loader)
+    assert heads["cls"] == pytest.approx(model.checkpoint_extra["cls_head_acc"])
+    assert heads["dist"] == pytest.approx(model.checkpoint_extra["dist_head_acc"])
+    assert model.checkpoint_extra["teacher"] == "cnn_digits_small"
 
 
 @pytest.mark.parametrize("ratio", [0.5, 0.75])

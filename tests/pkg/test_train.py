@@ -10,7 +10,6 @@ from torch import nn
 from course_pkg import data
 from course_pkg.train import (evaluate, load_checkpoint, param_groups, read_checkpoint,
                               resolve_amp, save_checkpoint, train, warmup_cosine)
-from course_pkg.recipes import xavier_init_
 from course_pkg.vit import ViT
 
 CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=32, depth=2, num_heads=2,
@@ -22,17 +21,17 @@ def small_loaders():
     return data.digits_loaders(batch_size=50, limit_per_class=20)
 
 
-def test_short_training_decreases_loss(small_loaders):
+def test_short_training_decreases_loss():
     torch.manual_seed(0)
-    model = xavier_init_(ViT(**CFG))
-    train_loader, test_loader = small_loaders
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    train_loader, test_loader = data.digits_loaders(batch_size=64)
     before = evaluate(model, test_loader)
-    history = train(model, train_loader, epochs=15, lr=3e-3, warmup_epochs=1,
+    history = train(model, train_loader, epochs=3, lr=1e-2, warmup_epochs=0.5,
                     eval_loader=test_loader, progress=False)
-    assert len(history["loss"]) == len(history["train_acc"]) == len(history["test_acc"]) == 15
-    assert history["epoch"] == list(range(1, 16))
-    assert history["loss"][-1] < 0.6 * history["loss"][0]
-    assert history["test_acc"][-1] > max(before, 0.3)
+    assert len(history["loss"]) == len(history["train_acc"]) == len(history["test_acc"]) == 3
+    assert history["epoch"] == [1, 2, 3]
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert history["test_acc"][-1] > max(before + 0.3, 0.8)
     assert not model.training  # returned in eval mode
     assert history["lr"][-1] < 1e-5  # cosine decayed to ~0
 
