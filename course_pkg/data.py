@@ -47,7 +47,7 @@ def _check_seed(seed) -> None:
 
 
 def resize_images(images: torch.Tensor, image_size: int) -> torch.Tensor:
-    """Bilinear resize ``(B, C, H, W) -> (B, C, image_size, image_size)``, values clamped to [0, 1]."""
+    """Bilinear resize ``(B, C, H, W) -> (B, C, image_size, image_size)``, clamped to [0, 1]."""
     check_tensor("images", images, ndim=4)
     check_positive_int("image_size", image_size)
     if images.shape[-2:] == (image_size, image_size):

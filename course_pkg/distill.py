@@ -119,7 +119,8 @@ def hard_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     """
     _check_logits(cls_logits, dist_logits, labels, teacher_logits)
     teacher_labels = teacher_logits.argmax(dim=-1)
-    return 0.5 * F.cross_entropy(cls_logits, labels) + 0.5 * F.cross_entropy(dist_logits, teacher_labels)
+    return (0.5 * F.cross_entropy(cls_logits, labels)
+            + 0.5 * F.cross_entropy(dist_logits, teacher_labels))
 
 
 def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
@@ -143,8 +144,9 @@ def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     if not ok_lam or not 0.0 <= lambda_ <= 1.0:
         raise ValueError(f"lambda_ must be a number in [0, 1], got {lambda_!r}")
     ce = F.cross_entropy(cls_logits, labels)
-    kl = F.kl_div(F.log_softmax(dist_logits / tau, dim=-1), F.log_softmax(teacher_logits / tau, dim=-1),
-                  reduction="batchmean", log_target=True)
+    kl = F.kl_div(F.log_softmax(dist_logits / tau, dim=-1),      # log q (student)
+                  F.log_softmax(teacher_logits / tau, dim=-1),   # log p (teacher)
+                  reduction="batchmean", log_target=True)        # sum p (log p - log q) / B
     return (1 - lambda_) * ce + lambda_ * tau ** 2 * kl
 
 

@@ -70,7 +70,8 @@ def apply_shuffle(x: torch.Tensor, ids_shuffle: torch.Tensor,
     ids_restore = torch.argsort(ids_shuffle, dim=1)
     ids_keep = ids_shuffle[:, :len_keep]
     x_kept = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, D))
-    mask = torch.ones(B, N, device=x.device, dtype=x.dtype if x.is_floating_point() else torch.float32)
+    dtype = x.dtype if x.is_floating_point() else torch.float32
+    mask = torch.ones(B, N, device=x.device, dtype=dtype)
     mask[:, :len_keep] = 0  # in shuffled order: kept first
     mask = torch.gather(mask, 1, ids_restore)  # back to the original order
     return x_kept, mask, ids_restore
@@ -187,7 +188,8 @@ class MaskedAutoencoder(nn.Module):
         grid = self.patch_embed.grid_size
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.register_buffer("pos_embed", sincos_2d(grid, dim, cls_token=True)[None])  # fixed
-        self.blocks = nn.Sequential(*[EncoderBlock(dim, num_heads, mlp_ratio) for _ in range(depth)])
+        self.blocks = nn.Sequential(
+            *[EncoderBlock(dim, num_heads, mlp_ratio) for _ in range(depth)])
         self.norm = nn.LayerNorm(dim, eps=LN_EPS)
         # --- decoder: mask tokens + positions on all N patches
         self.decoder_embed = nn.Linear(dim, decoder_dim)
@@ -195,7 +197,8 @@ class MaskedAutoencoder(nn.Module):
         self.register_buffer("decoder_pos_embed",
                              sincos_2d(grid, decoder_dim, cls_token=True)[None])
         self.decoder_blocks = nn.Sequential(
-            *[EncoderBlock(decoder_dim, decoder_num_heads, mlp_ratio) for _ in range(decoder_depth)])
+            *[EncoderBlock(decoder_dim, decoder_num_heads, mlp_ratio)
+              for _ in range(decoder_depth)])
         self.decoder_norm = nn.LayerNorm(decoder_dim, eps=LN_EPS)
         self.decoder_pred = nn.Linear(decoder_dim, patch_size * patch_size * in_chans)
         self._init_weights()

@@ -496,18 +496,16 @@ def check_attention(fn: Callable, lang: str | None = None, verbose: bool = True)
 # ---------------------------------------------------------------------------
 
 
-def _head_of_channels(split: torch.Tensor, x: torch.Tensor) -> tuple[int, int] | None:
-    """For a split that mixes heads, return ``(h, other)``: head h holds a channel of head ``other``."""
-    B, N, D = x.shape
-    H, Dh = split.shape[1], split.shape[-1]
+def _mixed_channel(split: torch.Tensor, D: int) -> tuple[int, int] | None:
+    """Split of the labelled ``x[0, n, d] = n*D + d``: ``(h, other)`` if head h holds a channel of
+    head ``other`` (or of another token), else None."""
+    H, N, Dh = split.shape[1], split.shape[2], split.shape[3]
     for h in range(H):
-        for c in range(Dh):
-            column = split[0, h, :, c]
-            for d in range(D):
-                if torch.equal(column, x[0, :, d]):
-                    if d // Dh != h:
-                        return h, d // Dh
-                    break
+        for n in range(N):
+            for c in range(Dh):
+                src_n, src_d = divmod(int(round(float(split[0, h, n, c]))), D)
+                if (src_n, src_d) != (n, h * Dh + c):
+                    return h, src_d // Dh
     return None
 
 
@@ -530,7 +528,9 @@ def check_multihead(split_heads: Callable, merge_heads: Callable, multi_head_att
         got = _call(split_heads, "split_heads", inp, x, H)
         _require_shape("split_channels", "split_heads(x)", got, want.shape, inp)
         if not _close(got, want):
-            mixed = _head_of_channels(got.detach(), x)
+            labelled = torch.arange(B * N * D, dtype=torch.float32).reshape(B, N, D) % (N * D)
+            lab = _call(split_heads, "split_heads", inp, labelled, H)
+            mixed = _mixed_channel(lab.detach(), D) if _shape(lab) == _shape(want) else None
             if mixed is not None:
                 raise _Fail("split_channels", "mixed_heads", h=mixed[0], other=mixed[1], inp=inp)
             _require_close("split_channels", "split_heads(x)", got, want, inp)

@@ -84,7 +84,8 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
 
 def warmup_cosine(step: int, total_steps: int, warmup_steps: int,
                   min_ratio: float = 0.0) -> float:
-    """Learning-rate multiplier: linear ``0 -> 1`` over the warm-up, then cosine ``1 -> min_ratio``."""
+    """Learning-rate multiplier: linear ``0 -> 1`` over the warm-up, then a cosine
+    ``1 -> min_ratio``."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)

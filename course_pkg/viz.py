@@ -169,8 +169,8 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
     if numbers and gh * gw <= 256:
         for i in range(gh):
             for j in range(gw):
-                ax.text(j * patch_size + 0.5 * patch_size - 0.5, i * patch_size + 0.5 * patch_size - 0.5,
-                        str(i * gw + j), color="yellow", ha="center", va="center",
+                centre = (j + 0.5) * patch_size - 0.5, (i + 0.5) * patch_size - 0.5
+                ax.text(*centre, str(i * gw + j), color="yellow", ha="center", va="center",
                         fontsize=max(5, min(10, 80 // max(gh, gw))))
     ax.set_title(tr(MESSAGES, "patch_grid", lang, n=gh * gw, p=patch_size))
     return ax
@@ -310,7 +310,8 @@ def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, a
     setup_fonts(lang)
     img, rec = to_hwc(image), to_hwc(reconstruction)
     if img.shape != rec.shape:
-        raise ValueError(f"image {img.shape} and reconstruction {rec.shape} must have the same shape")
+        raise ValueError(f"image {img.shape} and reconstruction {rec.shape} must have the "
+                         "same shape")
     pix = mask_to_image(mask, img.shape[:2])
     if img.ndim == 3:
         pix = pix[..., None]

@@ -25,7 +25,7 @@ from typing import Callable
 import ipywidgets as widgets
 import numpy as np
 import torch
-from matplotlib import rc_context
+from matplotlib import colormaps, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -442,3 +442,615 @@ def attention_explorer(fn: Callable, reference: Callable | None = None,
     compares it with ``reference`` (default :func:`course_pkg.attention.scaled_dot_product_attention`).
     """
     return AttentionExplorer(fn, reference, lang)
+
+
+# ---------------------------------------------------------------------------
+# 02: head splitter
+# ---------------------------------------------------------------------------
+
+MESSAGES.update({
+    "heads": {"ja": "ヘッド数 H", "zh": "头数 H", "en": "heads H"},
+    "dim": {"ja": "次元 D", "zh": "维度 D", "en": "dim D"},
+    "input_title": {"ja": "入力 x: 各チャネルを受け取るヘッドの色", "zh": "输入 x：按接收该通道的头着色",
+                    "en": "input x: coloured by the head that receives each channel"},
+    "heads_title": {"ja": "ヘッド {h}（色 = 本来のヘッド）", "zh": "头 {h}（颜色 = 应属的头）",
+                    "en": "head {h} (colour = head it belongs to)"},
+    "token": {"ja": "トークン", "zh": "token", "en": "token"},
+    "shapes": {
+        "ja": "形の流れ（参照実装）: x {x} → view {v} → transpose(1, 2) {t}。あなたの split_heads: {s}、merge_heads: {m}",
+        "zh": "形状变化（参考实现）：x {x} → view {v} → transpose(1, 2) {t}。你的 split_heads：{s}，merge_heads：{m}",
+        "en": "shapes (reference): x {x} → view {v} → transpose(1, 2) {t}. Your split_heads: {s}, merge_heads: {m}",
+    },
+    "mixed": {
+        "ja": "✗ ヘッド間でチャネルが混ざっています（{n} 個の値が違う場所にあります）。例: ヘッド {h} のトークン {tok} の位置 {c} に、トークン {src_tok} のチャネル {src_d}（本来はヘッド {src_h}）が入っています。"
+              "(B, N, D) をそのまま (B, H, N, D/H) に reshape すると、こうなります。先に (B, N, H, D/H) に分けてから transpose してください。",
+        "zh": "✗ 各头之间的通道混在了一起（有 {n} 个值不在正确位置）。例如：头 {h} 的 token {tok} 的位置 {c} 上，是 token {src_tok} 的通道 {src_d}（本应属于头 {src_h}）。"
+              "把 (B, N, D) 直接 reshape 成 (B, H, N, D/H) 就会这样。应先分成 (B, N, H, D/H)，再做 transpose。",
+        "en": "✗ channels are mixed across heads ({n} values in the wrong place). E.g. head {h}, token {tok}, position {c} holds token {src_tok} channel {src_d} (head {src_h}). "
+              "Reshaping (B, N, D) straight to (B, H, N, D/H) does this; split to (B, N, H, D/H) first, then transpose.",
+    },
+    "merge_ok": {"ja": "✓ merge_heads(split_heads(x)) は x に戻ります。", "zh": "✓ merge_heads(split_heads(x)) 能还原 x。",
+                 "en": "✓ merge_heads(split_heads(x)) gives back x."},
+    "merge_bad": {"ja": "✗ merge_heads(split_heads(x)) が x に戻りません。", "zh": "✗ merge_heads(split_heads(x)) 没有还原 x。",
+                  "en": "✗ merge_heads(split_heads(x)) does not give back x."},
+})
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+class HeadSplitter(Explorer):
+    """Explore ``split_fn(x, num_heads)`` (and optionally ``merge_fn``) on a labelled tensor.
+
+    ``x[0, n, d] = n * D + d``, so every value tells which token and channel it came
+    from. Controls: ``dim`` (D), ``heads`` (H, a divisor of D). State: ``split`` /
+    ``ref_split`` ``(1, H, N, D/H)``, ``receiver`` ``(N, D)`` (the head that receives
+    each input channel in the explored split, -1 if none), ``mixed`` (bool or None),
+    ``shapes``, ``merge_ok``.
+    """
+
+    figsize = (11, 3.4)
+    margins = {"left": 0.05, "right": 0.99, "top": 0.85, "bottom": 0.12, "wspace": 0.3}
+    num_tokens = 4
+
+    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
+        super().__init__(lang)
+        self.split_fn, self.merge_fn = split_fn, merge_fn
+        c = self.controls
+        c["dim"] = widgets.Dropdown(options=[8, 12, 24], value=12, description=self.t("dim"))
+        c["heads"] = widgets.SelectionSlider(options=_divisors(12), value=3, description=self.t("heads"),
+                                             continuous_update=False)
+        c["dim"].observe(self._on_dim, names="value")
+        self._finish([widgets.HBox([c["dim"], c["heads"]])])
+
+    def _on_dim(self, change) -> None:
+        heads = self.controls["heads"]
+        options = _divisors(change["new"])
+        old = heads.value
+        with heads.hold_trait_notifications():
+            heads.options = options
+            heads.value = old if old in options else options[len(options) // 2]
+
+    def compute(self) -> None:
+        from .attention import split_heads as ref_split
+
+        D, H, N = int(self.controls["dim"].value), int(self.controls["heads"].value), self.num_tokens
+        if D % H:  # transient state while the options change
+            H = _divisors(D)[0]
+        x = torch.arange(N * D, dtype=torch.float32).reshape(1, N, D)
+        want = ref_split(x, H)
+        messages = []
+        got, problem = self._call_user(self.split_fn, x, H)
+        receiver = np.full((N, D), -1)
+        mixed = None
+        split = None
+        if problem is not None:
+            messages.append(self._problem_message(problem))
+        else:
+            split = _np(got)
+            if split.shape != tuple(want.shape):
+                messages.append(self.t("shape_differs", what="split_heads(x)", got=split.shape,
+                                       want=tuple(want.shape)))
+            else:
+                wrong = []
+                Dh = D // H
+                for h in range(H):
+                    for n in range(N):
+                        for c in range(Dh):
+                            src_n, src_d = divmod(int(round(split[0, h, n, c])), D)
+                            receiver[src_n, src_d] = h
+                            if (src_n, src_d) != (n, h * Dh + c):
+                                wrong.append((h, n, c, src_n, src_d, src_d // Dh))
+                mixed = bool(wrong)
+                if wrong:
+                    h, n, c, sn, sd, sh = wrong[0]
+                    messages.append(self.t("mixed", n=len(wrong), h=h, tok=n, c=c, src_tok=sn, src_d=sd, src_h=sh))
+                else:
+                    messages.append(self.t("match"))
+        merged_shape, merge_ok = "—", None
+        if self.merge_fn is not None:
+            merged, mproblem = self._call_user(self.merge_fn, want)
+            if mproblem is not None:
+                messages.append(self._problem_message(mproblem))
+            else:
+                merged_shape = tuple(_np(merged).shape)
+                merge_ok = merged_shape == tuple(x.shape) and np.array_equal(_np(merged), _np(x))
+                messages.append(self.t("merge_ok" if merge_ok else "merge_bad"))
+        shapes = {"x": (1, N, D), "view": (1, N, H, D // H), "transpose": tuple(want.shape),
+                  "split": None if split is None else split.shape, "merge": merged_shape}
+        messages.append(self.t("shapes", x=shapes["x"], v=shapes["view"], t=shapes["transpose"],
+                               s=shapes["split"] or "—", m=merged_shape))
+        self.state = {"dim": D, "heads": H, "x": _np(x), "split": split, "ref_split": _np(want),
+                      "receiver": receiver, "mixed": mixed, "shapes": shapes, "merge_ok": merge_ok,
+                      "messages": messages}
+
+    def draw(self, fig: Figure) -> None:
+        s = self.state
+        D, H, N = s["dim"], s["heads"], self.num_tokens
+        Dh = D // H
+        cmap = colormaps["tab10"]
+        split = s["split"] if s["mixed"] is not None else s["ref_split"]
+        receiver = s["receiver"] if s["mixed"] is not None else np.repeat(np.arange(D)[None] // Dh, N, 0)
+        axes = fig.subplots(1, H + 2, gridspec_kw={"width_ratios": [D, 1] + [Dh] * H})
+        ax_in = axes[0]
+        axes[1].set_axis_off()
+        rgb = np.ones((N, D, 3))
+        for n in range(N):
+            for d in range(D):
+                if receiver[n, d] >= 0:
+                    rgb[n, d] = cmap(receiver[n, d] % 10)[:3]
+        ax_in.imshow(rgb, aspect="auto")
+        ax_in.set_title(self.t("input_title"), fontsize=9)
+        ax_in.set_xticks(range(D))
+        ax_in.set_yticks(range(N))
+        ax_in.set_ylabel(self.t("token"))
+        ax_in.set_xlabel(self.t("channel"))
+        for h in range(H):
+            ax = axes[h + 2]
+            block = np.ones((N, Dh, 3))
+            for n in range(N):
+                for c in range(Dh):
+                    src_n, src_d = divmod(int(round(split[0, h, n, c])), D)
+                    block[n, c] = cmap((src_d // Dh) % 10)[:3]
+                    if Dh * H <= 24:
+                        ax.text(c, n, str(src_d), ha="center", va="center", fontsize=7)
+            ax.imshow(block, aspect="auto")
+            ax.set_title(self.t("heads_title", h=h), fontsize=8, color=cmap(h % 10))
+            ax.set_xticks([])
+            ax.set_yticks([])
+
+
+def head_splitter(split_fn: Callable, merge_fn: Callable | None = None,
+                  lang: str | None = None) -> HeadSplitter:
+    """Widget: choose H among the divisors of D and see which head receives each channel of
+    ``split_fn(x, H)``; a split that mixes channels across heads is detected and explained."""
+    return HeadSplitter(split_fn, merge_fn, lang)
+
+
+# ---------------------------------------------------------------------------
+# 03: masking explorer
+# ---------------------------------------------------------------------------
+
+MESSAGES.update({
+    "mask_ratio": {"ja": "マスク率", "zh": "掩码率", "en": "mask ratio"},
+    "seed": {"ja": "シード", "zh": "种子", "en": "seed"},
+    "photo": {"ja": "写真", "zh": "照片", "en": "photo"},
+    "kept": {"ja": "残したパッチ: {kept} / {n}（int(N · (1 − マスク率)) = {want}）",
+             "zh": "保留的 patch：{kept} / {n}（int(N · (1 − 掩码率)) = {want}）",
+             "en": "kept patches: {kept} / {n} (int(N · (1 − ratio)) = {want})"},
+    "kept_bad": {"ja": "✗ 残したパッチの数が違います: {kept}（期待値 {want}）",
+                 "zh": "✗ 保留的 patch 数不对：{kept}（应为 {want}）",
+                 "en": "✗ wrong number of kept patches: {kept} (expected {want})"},
+    "perm_bad": {"ja": "✗ ids_restore が 0..N−1 の並べ替えになっていません",
+                 "zh": "✗ ids_restore 不是 0..N−1 的一个排列", "en": "✗ ids_restore is not a permutation of 0..N−1"},
+    "mask_bad": {"ja": "✗ mask（1 = 隠す）が x_kept・ids_restore と一致しません",
+                 "zh": "✗ mask（1 = 遮蔽）与 x_kept、ids_restore 不一致",
+                 "en": "✗ mask (1 = removed) disagrees with x_kept / ids_restore"},
+    "unshuffle_bad": {"ja": "✗ unshuffle で見えるパッチが元の位置に戻りません",
+                      "zh": "✗ unshuffle 没有把可见 patch 放回原位", "en": "✗ unshuffle does not put the visible patches back"},
+    "unshuffle_ref": {"ja": "（unshuffle は参照実装を使っています）", "zh": "（unshuffle 使用的是参考实现）",
+                      "en": "(using the reference unshuffle)"},
+    "masking_ok": {"ja": "✓ mask・x_kept・ids_restore が整合しています。", "zh": "✓ mask、x_kept、ids_restore 彼此一致。",
+                   "en": "✓ mask, x_kept and ids_restore agree."},
+    "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
+    "visible": {"ja": "見えるパッチ（unshuffle 後）", "zh": "可见 patch（unshuffle 之后）", "en": "visible (after unshuffle)"},
+    "digit": {"ja": "数字画像", "zh": "数字图像", "en": "digit"},
+    "digit_masked": {"ja": "同じマスク", "zh": "同一个掩码", "en": "same mask"},
+    "mae_recon": {"ja": "MAE の再構成", "zh": "MAE 重建", "en": "MAE reconstruction"},
+    "no_mae": {"ja": "学習済みの小さな MAE が見つからないため、再構成は表示しません（{err}）。",
+               "zh": "找不到预训练的小型 MAE，因此不显示重建结果（{err}）。",
+               "en": "the tiny pretrained MAE is not available, so no reconstruction ({err})."},
+})
+
+MASK_GRID = 8  # 8 x 8 = 64 patches: the photo (128 px, P = 16) and the MAE's digits (16 px, P = 2)
+
+
+def _grey_out(images: torch.Tensor, removed: torch.Tensor, patch: int, grey: float = 0.5) -> torch.Tensor:
+    """``(C, H, W)`` with the removed patches ``(N,)`` bool painted grey."""
+    from .patches import patchify, unpatchify
+
+    tokens = patchify(images.unsqueeze(0), patch)[0]
+    tokens[removed] = grey
+    return unpatchify(tokens.unsqueeze(0), patch, tuple(images.shape[-2:]))[0]
+
+
+class MaskingExplorer(Explorer):
+    """Explore ``random_masking_fn(x, mask_ratio, generator)`` (and ``unshuffle_fn``) on a photo.
+
+    The photo (128 px) is cut into 8 x 8 patches; the explored function masks them.
+    The same mask (64 positions) is given to the shipped tiny MAE, trained on digits
+    (16 px, P = 2, also 8 x 8 patches), which reconstructs a digit from exactly that mask.
+    Controls: ``mask_ratio``, ``seed``, ``image``. State: ``mask`` (N,) 1 = removed,
+    ``kept`` (count), ``expected_kept``, ``ids_restore``, ``visible`` (C, H, W),
+    ``reconstruction`` (1, 16, 16) or None, ``valid`` (bool or None).
+    """
+
+    figsize = (11, 3.0)
+    margins = {"left": 0.02, "right": 0.98, "top": 0.88, "bottom": 0.04, "wspace": 0.08}
+    photo_size = 128
+
+    def __init__(self, random_masking_fn: Callable, unshuffle_fn: Callable | None = None,
+                 lang: str | None = None, image: str = "chelsea", digit_index: int = 0):
+        super().__init__(lang)
+        from .data import SAMPLE_IMAGES
+
+        self.fn, self.unshuffle_fn = random_masking_fn, unshuffle_fn
+        self._photos: dict[str, torch.Tensor] = {}
+        self._digit = None
+        self._mae = None
+        self._mae_error = None
+        self.digit_index = digit_index
+        c = self.controls
+        c["mask_ratio"] = widgets.FloatSlider(value=0.75, min=0.0, max=0.95, step=0.05,
+                                              description=self.t("mask_ratio"), continuous_update=False)
+        c["seed"] = widgets.IntSlider(value=0, min=0, max=20, description=self.t("seed"),
+                                      continuous_update=False)
+        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
+        self._finish([widgets.HBox([c["mask_ratio"], c["seed"], c["image"]])])
+
+    def _photo(self) -> torch.Tensor:
+        from .data import sample_image
+
+        name = self.controls["image"].value
+        if name not in self._photos:
+            self._photos[name] = sample_image(name, self.photo_size)
+        return self._photos[name]
+
+    def _load_mae(self):
+        if self._mae is None and self._mae_error is None:
+            try:
+                from .checkpoints import load_pretrained
+                from .data import load_digits
+
+                self._mae = load_pretrained("mae_digits")
+                size = self._mae.patch_size * MASK_GRID
+                self._digit = load_digits(size)[0][self.digit_index:self.digit_index + 1]
+            except Exception as err:  # noqa: BLE001 - the widget still works without the MAE
+                self._mae_error = f"{type(err).__name__}: {err}"
+        return self._mae
+
+    def compute(self) -> None:
+        from .mae import random_masking as ref_masking, unshuffle as ref_unshuffle
+        from .patches import patchify, unpatchify
+
+        ratio = float(self.controls["mask_ratio"].value)
+        seed = int(self.controls["seed"].value)
+        photo = self._photo()
+        P = self.photo_size // MASK_GRID
+        x = patchify(photo.unsqueeze(0), P)  # (1, 64, P*P*3)
+        N = x.shape[1]
+        want_keep = int(N * (1 - ratio))
+        messages = []
+        result, problem = self._call_user(self.fn, x, ratio, generator=torch.Generator().manual_seed(seed))
+        valid = None
+        if problem is None and (not isinstance(result, tuple) or len(result) != 3):
+            problem = f"expected (x_kept, mask, ids_restore), got {type(result).__name__}"
+        if problem is not None:
+            messages.append(self._problem_message(problem))
+            result = ref_masking(x, ratio, generator=torch.Generator().manual_seed(seed))
+        x_kept, mask, ids_restore = result
+        removed = (mask.bool() if mask.dtype == torch.bool else mask > 0.5).reshape(-1)
+        kept = int(x_kept.shape[1]) if x_kept.dim() == 3 else -1
+        if problem is None:
+            valid = True
+            if kept != want_keep:
+                messages.append(self.t("kept_bad", kept=kept, want=want_keep))
+                valid = False
+            ids = ids_restore.reshape(-1)
+            if ids.numel() != N or sorted(int(i) for i in ids) != list(range(N)):
+                messages.append(self.t("perm_bad"))
+                valid = False
+            elif removed.numel() != N or int(removed.sum()) != N - kept or not torch.equal(
+                    x_kept[0], x[0][~removed]) and not torch.equal(
+                    torch.sort(x_kept[0], 0).values, torch.sort(x[0][~removed], 0).values):
+                messages.append(self.t("mask_bad"))
+                valid = False
+            if valid:
+                messages.append(self.t("masking_ok"))
+        messages.insert(0, self.t("kept", kept=kept, n=N, want=want_keep))
+        # Visible patches back in place: kept tokens first, then grey mask tokens, unshuffled.
+        visible = None
+        if valid is not False:
+            shuffled = torch.cat([x_kept, torch.full((1, N - kept, x.shape[2]), 0.5)], dim=1)
+            unshuffle = self.unshuffle_fn or ref_unshuffle
+            out, uproblem = self._call_user(unshuffle, shuffled, ids_restore)
+            if uproblem is not None or out is None or tuple(out.shape) != tuple(x.shape):
+                if uproblem is not None:
+                    messages.append(self._problem_message(uproblem) + " " + self.t("unshuffle_ref"))
+                else:
+                    messages.append(self.t("unshuffle_bad"))
+                out = ref_unshuffle(shuffled, ids_restore)
+            elif self.unshuffle_fn is not None and not torch.equal(out, ref_unshuffle(shuffled, ids_restore)):
+                messages.append(self.t("unshuffle_bad"))
+            visible = _np(unpatchify(out, P, self.photo_size)[0])
+        if visible is None:
+            visible = _np(_grey_out(photo, removed, P)) if removed.numel() == N else _np(photo)
+        recon = None
+        digit_masked = None
+        mae = self._load_mae()
+        if mae is None:
+            messages.append(self.t("no_mae", err=html.escape(str(self._mae_error))))
+        elif removed.numel() == N and valid is not False:
+            device = next(mae.parameters()).device
+            m = removed.float().unsqueeze(0).to(device)
+            recon = _np(mae.reconstruct(self._digit.to(device), m)[0]).clip(0, 1)
+            digit_masked = _np(_grey_out(self._digit[0], removed, mae.patch_size))
+        self.state = {"mask_ratio": ratio, "seed": seed, "mask": _np(removed).astype(np.float32),
+                      "kept": kept, "expected_kept": want_keep, "ids_restore": _np(ids_restore),
+                      "photo": _np(photo), "visible": visible, "digit": None if self._digit is None else _np(self._digit[0]),
+                      "digit_masked": digit_masked, "reconstruction": recon, "valid": valid,
+                      "messages": messages}
+
+    def draw(self, fig: Figure) -> None:
+        s = self.state
+        axes = fig.subplots(1, 5)
+        panels = [(s["photo"], "original"), (s["visible"], "visible"), (s["digit"], "digit"),
+                  (s["digit_masked"], "digit_masked"), (s["reconstruction"], "mae_recon")]
+        for ax, (img, key) in zip(axes, panels):
+            ax.set_axis_off()
+            if img is None:
+                continue
+            img = np.asarray(img)
+            if img.shape[0] == 1:
+                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+            else:
+                ax.imshow(np.transpose(img, (1, 2, 0)).clip(0, 1))
+            ax.set_title(self.t(key), fontsize=10)
+
+
+def masking_explorer(random_masking_fn: Callable, unshuffle_fn: Callable | None = None,
+                     lang: str | None = None, image: str = "chelsea", digit_index: int = 0) -> MaskingExplorer:
+    """Widget: mask ratio and seed sliders, a photograph with the masked patches greyed out,
+    the number of kept patches, and the shipped tiny MAE's reconstruction of a digit from
+    exactly the mask returned by ``random_masking_fn``."""
+    return MaskingExplorer(random_masking_fn, unshuffle_fn, lang, image, digit_index)
+
+
+# ---------------------------------------------------------------------------
+# 04: patch explorer
+# ---------------------------------------------------------------------------
+
+MESSAGES.update({
+    "patch_size": {"ja": "パッチサイズ P", "zh": "patch 大小 P", "en": "patch size P"},
+    "patch_index": {"ja": "パッチ番号", "zh": "patch 编号", "en": "patch index"},
+    "grid_title": {"ja": "{g}×{g} = {n} パッチ（P = {p}）", "zh": "{g}×{g} = {n} 个 patch（P = {p}）",
+                   "en": "{g}×{g} = {n} patches (P = {p})"},
+    "vectors_title": {"ja": "平坦化したベクトル (N, P·P·C) = {shape}", "zh": "展平后的向量 (N, P·P·C) = {shape}",
+                      "en": "flattened vectors (N, P·P·C) = {shape}"},
+    "one_vector": {"ja": "パッチ {i} のベクトル（{k} 個の値、行 → 列 → チャネル）",
+                   "zh": "patch {i} 的向量（{k} 个值，行 → 列 → 通道）",
+                   "en": "vector of patch {i} ({k} values, row → col → channel)"},
+    "not_divisible": {
+        "ja": "P = {p} は画像の一辺 {s} を割り切りません（{s} = {q} × {p} + {r}）。右端と下端に幅 {r} ピクセルの余りが出て（赤い帯）、"
+              "どのパッチにも入りません。ViT は一辺が P の倍数の画像を前提にしているので、実際には画像を {lo} か {hi} ピクセルにリサイズ（または切り抜き・パディング）してから分割します。"
+              "たとえば ViT-B/16 は 224 = 14 × 16 ピクセルの画像を使います。",
+        "zh": "P = {p} 不能整除图像边长 {s}（{s} = {q} × {p} + {r}）。右边和下边会剩下宽 {r} 像素的部分（红色条带），"
+              "不属于任何 patch。ViT 假设图像边长是 P 的整数倍，所以实际做法是先把图像缩放（或裁剪、填充）到 {lo} 或 {hi} 像素再切分。"
+              "例如 ViT-B/16 使用 224 = 14 × 16 像素的图像。",
+        "en": "P = {p} does not divide the side {s} ({s} = {q} × {p} + {r}); a {r}-pixel strip (red) belongs to no patch. "
+              "Resize (or crop / pad) to {lo} or {hi} pixels first; ViT-B/16 uses 224 = 14 × 16.",
+    },
+    "roundtrip_ok": {"ja": "✓ unpatchify(patchify(x)) は x に戻ります。", "zh": "✓ unpatchify(patchify(x)) 能还原 x。",
+                     "en": "✓ unpatchify(patchify(x)) gives back x."},
+    "roundtrip_bad": {"ja": "✗ unpatchify(patchify(x)) が x に戻りません。", "zh": "✗ unpatchify(patchify(x)) 没有还原 x。",
+                      "en": "✗ unpatchify(patchify(x)) does not give back x."},
+})
+
+
+class PatchExplorer(Explorer):
+    """Explore ``patchify_fn(images, patch_size)`` on a photograph (96 px).
+
+    Controls: ``patch_size`` (including sizes that do not divide 96), ``patch`` (index of
+    the highlighted patch), ``image``. State: ``divides``, ``patches`` / ``ref_patches``
+    ``(N, P*P*3)`` or None, ``grid``, ``match``, ``roundtrip_ok``, ``explanation``.
+    """
+
+    figsize = (11, 3.6)
+    margins = {"left": 0.03, "right": 0.98, "top": 0.88, "bottom": 0.16, "wspace": 0.25}
+    image_size = 96
+    sizes = (4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32)
+
+    def __init__(self, patchify_fn: Callable, unpatchify_fn: Callable | None = None,
+                 lang: str | None = None, image: str = "astronaut"):
+        super().__init__(lang)
+        from .data import SAMPLE_IMAGES, sample_image
+
+        self.fn, self.unpatchify_fn = patchify_fn, unpatchify_fn
+        self._sample_image = sample_image
+        self._photos: dict[str, torch.Tensor] = {}
+        c = self.controls
+        c["patch_size"] = widgets.Dropdown(options=list(self.sizes), value=16, description=self.t("patch_size"))
+        c["patch"] = widgets.IntSlider(value=0, min=0, max=35, description=self.t("patch_index"),
+                                       continuous_update=False)
+        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
+        c["patch_size"].observe(self._on_size, names="value")
+        self._finish([widgets.HBox([c["patch_size"], c["patch"], c["image"]])])
+
+    def _on_size(self, change) -> None:
+        P = change["new"]
+        g = self.image_size // P
+        slider = self.controls["patch"]
+        slider.max = max(g * g - 1, 0)
+
+    def _photo(self) -> torch.Tensor:
+        name = self.controls["image"].value
+        if name not in self._photos:
+            self._photos[name] = self._sample_image(name, self.image_size)
+        return self._photos[name]
+
+    def compute(self) -> None:
+        from .patches import patchify as ref_patchify
+
+        P = int(self.controls["patch_size"].value)
+        S = self.image_size
+        photo = self._photo()
+        divides = S % P == 0
+        g = S // P
+        i = min(int(self.controls["patch"].value), g * g - 1)
+        messages, patches, ref, match, roundtrip_ok, explanation = [], None, None, None, None, None
+        if not divides:
+            q, r = divmod(S, P)
+            explanation = self.t("not_divisible", p=P, s=S, q=q, r=r, lo=q * P, hi=(q + 1) * P)
+            messages.append(explanation)
+        else:
+            ref = _np(ref_patchify(photo.unsqueeze(0), P)[0])
+            got, problem = self._call_user(self.fn, photo.unsqueeze(0), P)
+            if problem is not None:
+                messages.append(self._problem_message(problem))
+            else:
+                patches = _np(got)[0] if _np(got).ndim == 3 else _np(got)
+                diff = self._compare("patchify(x)", patches, ref)
+                match = diff is None
+                messages.append(diff or self.t("match"))
+                if self.unpatchify_fn is not None:
+                    back, uproblem = self._call_user(self.unpatchify_fn, torch.from_numpy(ref).unsqueeze(0), P, S)
+                    if uproblem is not None:
+                        messages.append(self._problem_message(uproblem))
+                    else:
+                        roundtrip_ok = _np(back).shape == (1, 3, S, S) and np.allclose(_np(back)[0], _np(photo))
+                        messages.append(self.t("roundtrip_ok" if roundtrip_ok else "roundtrip_bad"))
+        self.state = {"patch_size": P, "divides": divides, "grid": g, "patch": i, "photo": _np(photo),
+                      "patches": patches, "ref_patches": ref, "match": match, "roundtrip_ok": roundtrip_ok,
+                      "explanation": explanation, "messages": messages}
+
+    def draw(self, fig: Figure) -> None:
+        s = self.state
+        P, g, S = s["patch_size"], s["grid"], self.image_size
+        img = np.transpose(s["photo"], (1, 2, 0))
+        ax_img, ax_vec, ax_one = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.4, 1.4]})
+        ax_img.imshow(img)
+        for k in range(1, g + 1):
+            ax_img.axhline(k * P - 0.5, color="white", lw=0.6)
+            ax_img.axvline(k * P - 0.5, color="white", lw=0.6)
+        ax_img.set_axis_off()
+        if not s["divides"]:
+            r = S - g * P
+            ax_img.add_patch(Rectangle((g * P - 0.5, -0.5), r, S, color="red", alpha=0.5))
+            ax_img.add_patch(Rectangle((-0.5, g * P - 0.5), S, r, color="red", alpha=0.5))
+            ax_img.set_title(f"{S} % {P} = {S % P}", fontsize=10)
+            ax_vec.set_axis_off()
+            ax_one.set_axis_off()
+            return
+        i = s["patch"]
+        row, col = divmod(i, g)
+        ax_img.add_patch(Rectangle((col * P - 0.5, row * P - 0.5), P, P, fill=False, ec="red", lw=2))
+        ax_img.set_title(self.t("grid_title", g=g, n=g * g, p=P), fontsize=10)
+        vecs = s["patches"] if s["match"] is not None and s["patches"].shape == s["ref_patches"].shape \
+            else s["ref_patches"]
+        ax_vec.imshow(vecs, aspect="auto", cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax_vec.axhline(i, color="red", lw=1)
+        ax_vec.set_title(self.t("vectors_title", shape=tuple(vecs.shape)), fontsize=10)
+        ax_vec.set_xlabel("P·P·C")
+        ax_vec.set_ylabel("N")
+        colours = vecs[i].reshape(P * P, 3).clip(0, 1)  # (row, col, channel) -> one RGB per pixel
+        ax_one.imshow(colours[None], aspect="auto", interpolation="nearest")
+        ax_one.set_yticks([])
+        ax_one.set_xlabel(self.t("channel") + " ÷ 3")
+        ax_one.set_title(self.t("one_vector", i=i, k=vecs.shape[1]), fontsize=10)
+
+
+def patch_explorer(patchify_fn: Callable, unpatchify_fn: Callable | None = None,
+                   lang: str | None = None, image: str = "astronaut") -> PatchExplorer:
+    """Widget: the patch grid of ``patchify_fn`` on a photograph and the flattened vectors, for
+    patch sizes that divide the image, and an explanation for those that do not."""
+    return PatchExplorer(patchify_fn, unpatchify_fn, lang, image)
+
+
+# ---------------------------------------------------------------------------
+# 05: positional explorer
+# ---------------------------------------------------------------------------
+
+MESSAGES.update({
+    "model_dim": {"ja": "次元 d_model", "zh": "维度 d_model", "en": "d_model"},
+    "position": {"ja": "位置", "zh": "位置", "en": "position"},
+    "pe_title": {"ja": "位置エンコーディング（行 = 位置、列 = 次元）", "zh": "位置编码（行 = 位置，列 = 维度）",
+                 "en": "positional encoding (rows = positions, columns = dims)"},
+    "column_title": {"ja": "次元 {c} の値（{kind}、波長 {wl:.3g}）", "zh": "维度 {c} 的值（{kind}，波长 {wl:.3g}）",
+                     "en": "dimension {c} ({kind}, wavelength {wl:.3g})"},
+    "sim_title": {"ja": "位置 {p} と各位置の内積", "zh": "位置 {p} 与各位置的点积", "en": "dot product of position {p} with all"},
+    "simmat_title": {"ja": "内積 PE·PE$^T$", "zh": "点积 PE·PE$^T$", "en": "dot products PE·PE$^T$"},
+})
+
+
+class PositionalExplorer(Explorer):
+    """Explore ``sincos_fn(num_positions, dim)``: heatmap, one dimension and dot-product similarity.
+
+    Controls: ``dim`` (d_model), ``column`` (one dimension), ``position``.
+    State: ``pe`` / ``ref_pe`` ``(num_positions, dim)``, ``similarity`` ``(num_positions, num_positions)``,
+    ``match``.
+    """
+
+    figsize = (12, 3.4)
+    margins = {"left": 0.05, "right": 0.98, "top": 0.88, "bottom": 0.15, "wspace": 0.3}
+    num_positions = 64
+
+    def __init__(self, sincos_fn: Callable, lang: str | None = None):
+        super().__init__(lang)
+        self.fn = sincos_fn
+        c = self.controls
+        c["dim"] = widgets.Dropdown(options=[16, 32, 64, 128], value=32, description=self.t("model_dim"))
+        c["column"] = widgets.IntSlider(value=6, min=0, max=31, description=self.t("channel"),
+                                        continuous_update=False)
+        c["position"] = widgets.IntSlider(value=20, min=0, max=self.num_positions - 1,
+                                          description=self.t("position"), continuous_update=False)
+        c["dim"].observe(self._on_dim, names="value")
+        self._finish([widgets.HBox([c["dim"], c["column"], c["position"]])])
+
+    def _on_dim(self, change) -> None:
+        self.controls["column"].max = change["new"] - 1
+
+    def compute(self) -> None:
+        from .positional import sincos_1d as ref_fn
+
+        n, d = self.num_positions, int(self.controls["dim"].value)
+        col = min(int(self.controls["column"].value), d - 1)
+        ref = _np(ref_fn(n, d))
+        got, problem = self._call_user(self.fn, n, d)
+        messages, pe, match = [], None, None
+        if problem is not None:
+            messages.append(self._problem_message(problem))
+        else:
+            pe = _np(got)
+            diff = self._compare("sincos_1d", pe, ref, atol=1e-4)
+            match = diff is None
+            messages.append(diff or self.t("match"))
+        shown = pe if match is not None and pe.shape == ref.shape else ref
+        sim = shown @ shown.T
+        self.state = {"dim": d, "column": col, "position": int(self.controls["position"].value),
+                      "pe": pe, "ref_pe": ref, "similarity": sim, "match": match, "messages": messages}
+
+    def draw(self, fig: Figure) -> None:
+        s = self.state
+        shown = s["pe"] if s["match"] is not None and s["pe"].shape == s["ref_pe"].shape else s["ref_pe"]
+        d, col, p = s["dim"], s["column"], s["position"]
+        ax_pe, ax_col, ax_sim, ax_row = fig.subplots(1, 4)
+        ax_pe.imshow(shown, aspect="auto", cmap="RdBu", vmin=-1, vmax=1)
+        ax_pe.axvline(col, color="black", lw=1)
+        ax_pe.axhline(p, color="black", lw=1, ls=":")
+        ax_pe.set_title(self.t("pe_title"), fontsize=9)
+        ax_pe.set_xlabel(self.t("channel"))
+        ax_pe.set_ylabel(self.t("position"))
+        wavelength = 2 * math.pi * 10000 ** ((col - col % 2) / d)
+        kind = "sin" if col % 2 == 0 else "cos"
+        pos = np.arange(shown.shape[0])
+        ax_col.plot(pos, s["ref_pe"][:, col], color="0.6", lw=3, label=self.t("reference"))
+        if s["pe"] is not None and s["pe"].shape == s["ref_pe"].shape:
+            ax_col.plot(pos, s["pe"][:, col], color="tab:blue", label=self.t("yours"))
+        ax_col.set_ylim(-1.1, 1.1)
+        ax_col.set_xlabel(self.t("position"))
+        ax_col.set_title(self.t("column_title", c=col, kind=kind, wl=wavelength), fontsize=9)
+        ax_col.legend(fontsize=7, loc="lower right")
+        ax_sim.imshow(s["similarity"], cmap="viridis")
+        ax_sim.set_title(self.t("simmat_title"), fontsize=9)
+        ax_sim.set_xlabel(self.t("position"))
+        ax_row.plot(pos, s["similarity"][p], color="tab:green")
+        ax_row.axvline(p, color="black", lw=1, ls=":")
+        ax_row.set_xlabel(self.t("position"))
+        ax_row.set_title(self.t("sim_title", p=p), fontsize=9)
+
+
+def positional_explorer(sincos_fn: Callable, lang: str | None = None) -> PositionalExplorer:
+    """Widget: heatmap of ``sincos_fn(64, d_model)``, one chosen dimension against the
+    position, and the dot-product similarity between positions."""
+    return PositionalExplorer(sincos_fn, lang)

@@ -40,7 +40,9 @@ def main(argv=None) -> int:
     parser.add_argument("--only", choices=ORDER, action="append",
                         help="train only this checkpoint (repeatable); default: all, in order")
     parser.add_argument("--device", default="cpu", help="cpu (default), cuda or mps")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: bitwise reproducible, and robust on a "
+                             "shared machine)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)

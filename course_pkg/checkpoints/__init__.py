@@ -4,7 +4,7 @@
 name                   class                           what
 =====================  ==============================  ===========================================
 ``vit_digits``         :class:`course_pkg.vit.ViT`      tiny ViT, all training digits (8x8, P=2)
-``mae_digits``         :class:`~course_pkg.mae.MaskedAutoencoder`  tiny MAE, digits at 16x16, P=2
+``mae_digits``         :class:`~course_pkg.mae.MaskedAutoencoder`  tiny MAE, 8x8 digits, P=2 (16 patches)
 ``cnn_digits_small``   :class:`~course_pkg.cnn.SmallCNN`  CNN teacher, 20 images per class
 ``vit_digits_small``   :class:`course_pkg.vit.ViT`      tiny ViT, same 20 images per class
 ``deit_digits``        :class:`~course_pkg.distill.DistilledViT`  ViT distilled from the CNN, same data
@@ -35,7 +35,7 @@ MODELS = {
 
 def checkpoint_path(name: str) -> Path:
     """``course_pkg/checkpoints/<name>.pt``; ``name`` must be one of :data:`MODELS`."""
-    if name not in MODELS:
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(f"unknown checkpoint {name!r}; expected one of {sorted(MODELS)}")
     return CHECKPOINT_DIR / f"{name}.pt"
 

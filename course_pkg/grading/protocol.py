@@ -36,7 +36,7 @@ def encode_message(header: dict, blobs: list[bytes] = ()) -> bytes:
 
 def array_to_npy(arr: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, np.array(arr, order="C", copy=True), allow_pickle=False)
     return buf.getvalue()
 
 

@@ -1,0 +1,186 @@
+"""Explorers driven in code: controls change the state and the figure, which match the reference."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from course_pkg import widgets as W
+from course_pkg.attention import merge_heads, scaled_dot_product_attention, split_heads
+from course_pkg.mae import random_masking, unshuffle
+from course_pkg.patches import patchify, unpatchify
+from course_pkg.positional import sincos_1d
+
+
+def _ni(*args, **kwargs):
+    raise NotImplementedError
+
+
+def _softmax_rows(q, k, factor, mask=None):
+    scores = torch.from_numpy(q) @ torch.from_numpy(k).T * factor
+    if mask is not None:
+        scores = scores.masked_fill(~torch.from_numpy(mask), float("-inf"))
+    return torch.nan_to_num(torch.softmax(scores, -1)).numpy()
+
+
+def test_attention_explorer_controls_drive_state_and_figure():
+    w = W.attention_explorer(scaled_dot_product_attention, lang="ja")
+    s = w.state
+    assert s["match"] is True and bytes(w.image.value).startswith(b"\x89PNG")
+    assert s["tokens"][:6] == [tok for tok, _ in W.SENTENCES["ja"]]
+    dk = s["q"].shape[1]
+    assert s["factor"] == pytest.approx(1 / math.sqrt(dk))
+    np.testing.assert_allclose(s["weights"], _softmax_rows(s["q"], s["k"], s["factor"]), atol=1e-6)
+    np.testing.assert_allclose(w.figure.axes[0].images[0].get_array(), s["weights"], atol=1e-6)
+    png, peak = bytes(w.image.value), s["weights"].max(1)
+
+    w.controls["temperature"].value = 0.1
+    s = w.state
+    assert s["factor"] == pytest.approx(10 / math.sqrt(dk))
+    np.testing.assert_allclose(s["row_sums"], 1, atol=1e-5)
+    assert (s["weights"].max(1)[:6] >= peak[:6] - 1e-6).all() and bytes(w.image.value) != png
+
+    w.set(temperature=1.0, scale=False, mask="causal")
+    s = w.state
+    assert s["factor"] == pytest.approx(1.0)
+    np.testing.assert_allclose(s["weights"], _softmax_rows(s["q"], s["k"], 1.0, s["mask"]), atol=1e-5)
+    assert np.allclose(np.triu(s["weights"], 1), 0) and s["match"]
+
+    w.set(mask="padding", source="image", query=9)
+    s = w.state
+    assert len(s["tokens"]) == 16 and s["weights"].shape == (16, 16) and s["query"] == 9
+    assert np.allclose(s["weights"][:, 12:], 0) and s["match"]
+    np.testing.assert_allclose(s["output"], s["weights"] @ s["v"], atol=1e-5)
+
+
+def test_attention_explorer_reports_differences_and_todo():
+    def unscaled(q, k, v, mask=None):
+        w = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+        return w @ v, w
+
+    w = W.attention_explorer(unscaled, lang="zh")
+    assert w.state["match"] is False and "✗" in w.status.value and "weights" in w.status.value
+    w.controls["scale"].value = False  # the explorer passes q * √d_k: unscaled code still differs
+    assert w.state["match"] is False
+
+    todo = W.attention_explorer(_ni, lang="zh")
+    assert todo.state["weights"] is None and todo.state["match"] is None
+    assert W.tr(W.MESSAGES, "not_implemented", "zh") in todo.status.value
+    assert bytes(todo.image.value).startswith(b"\x89PNG")  # the reference is drawn instead
+    bundle = todo._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
+
+
+def test_head_splitter_reference_and_reshape_without_transpose():
+    w = W.head_splitter(split_heads, merge_heads, lang="ja")
+    assert w.state["mixed"] is False and w.state["merge_ok"] is True
+    w.controls["heads"].value = 4
+    s = w.state
+    assert s["heads"] == 4 and s["split"].shape == (1, 4, 4, 3) == s["shapes"]["transpose"]
+    assert (s["receiver"] == np.arange(12)[None] // 3).all()
+    np.testing.assert_array_equal(s["split"], s["ref_split"])
+
+    w.controls["dim"].value = 8
+    assert list(w.controls["heads"].options) == [1, 2, 4, 8] and w.state["dim"] == 8
+
+    def no_transpose(x, num_heads):
+        B, N, D = x.shape
+        return x.reshape(B, num_heads, N, D // num_heads)
+
+    bad = W.head_splitter(no_transpose, lang="zh")
+    assert bad.state["mixed"] is True and "transpose" in bad.status.value
+    assert (bad.state["receiver"] != np.arange(12)[None] // 4).any()
+    bad.controls["heads"].value = 1  # with one head nothing can be mixed
+    assert bad.state["mixed"] is False
+
+
+def test_masking_explorer_uses_the_explored_mask():
+    from course_pkg.checkpoints import available
+
+    w = W.masking_explorer(random_masking, unshuffle, lang="ja")
+    s = w.state
+    assert s["kept"] == s["expected_kept"] == 16 and s["mask"].sum() == 48 and s["valid"]
+    grey = (np.abs(s["visible"] - 0.5) < 1e-6).all(0)  # (128, 128) pixels painted grey
+    assert grey.sum() == 48 * 16 * 16
+    first = s["mask"].copy()
+    w.controls["seed"].value = 5
+    assert not np.array_equal(first, w.state["mask"])
+    w.controls["mask_ratio"].value = 0.5
+    assert w.state["kept"] == 32 and w.state["mask"].sum() == 32
+    if "mae_digits" in available():
+        recon = w.state["reconstruction"]
+        assert recon.shape == (1, 16, 16)
+        w.controls["mask_ratio"].value = 0.9
+        assert not np.allclose(recon, w.state["reconstruction"])
+    else:
+        assert w.state["reconstruction"] is None and "MAE" in w.status.value
+
+    def keeps_one_too_few(x, mask_ratio, generator=None):
+        x_kept, mask, ids = random_masking(x, mask_ratio, generator)
+        return x_kept[:, 1:], mask, ids
+
+    bad = W.masking_explorer(keeps_one_too_few, lang="zh")
+    assert bad.state["valid"] is False and bad.state["kept"] == 15 and "✗" in bad.status.value
+    todo = W.masking_explorer(_ni, _ni, lang="zh")
+    assert todo.state["valid"] is None and todo.state["kept"] == 16
+
+
+def test_patch_explorer_divisible_and_not():
+    w = W.patch_explorer(patchify, unpatchify, lang="zh")
+    s = w.state
+    assert s["divides"] and s["grid"] == 6 and s["patches"].shape == (36, 16 * 16 * 3)
+    assert s["match"] and s["roundtrip_ok"]
+    np.testing.assert_array_equal(w.figure.axes[1].images[0].get_array(), s["patches"])
+    w.controls["patch_size"].value = 8
+    assert w.state["patches"].shape == (144, 192) and w.controls["patch"].max == 143
+    w.controls["patch_size"].value = 7
+    s = w.state
+    assert not s["divides"] and s["patches"] is None
+    assert "96" in s["explanation"] and "7" in s["explanation"] and "98" in s["explanation"]
+    todo = W.patch_explorer(_ni, lang="ja")
+    assert todo.state["patches"] is None and todo.state["match"] is None
+
+
+def test_positional_explorer():
+    w = W.positional_explorer(sincos_1d, lang="ja")
+    assert w.state["match"] and w.state["pe"].shape == (64, 32)
+    w.controls["dim"].value = 64
+    s = w.state
+    assert s["pe"].shape == (64, 64) and w.controls["column"].max == 63
+    np.testing.assert_allclose(s["similarity"], s["pe"] @ s["pe"].T, atol=1e-4)
+    np.testing.assert_allclose(w.figure.axes[1].lines[0].get_ydata(), s["ref_pe"][:, s["column"]])
+
+    def swapped(n, d):
+        pe = sincos_1d(n, d)
+        return pe[:, [i + 1 if i % 2 == 0 else i - 1 for i in range(d)]]
+
+    assert W.positional_explorer(swapped, lang="zh").state["match"] is False
+
+
+def test_masking_explorer_reconstructs_from_exactly_that_mask(monkeypatch):
+    """With an (untrained) MAE of the shipped recipe's shape, the reconstruction follows the mask."""
+    import course_pkg.checkpoints as ckpt
+    from course_pkg.mae import MaskedAutoencoder
+    from course_pkg.recipes import MAE_DIGITS
+
+    torch.manual_seed(0)
+    model = MaskedAutoencoder(**MAE_DIGITS).eval()
+    calls = []
+
+    def fake_reconstruct(imgs, mask, paste_visible=False):
+        calls.append(mask.clone())
+        return MaskedAutoencoder.reconstruct(model, imgs, mask, paste_visible)
+
+    monkeypatch.setattr(model, "reconstruct", fake_reconstruct)
+    monkeypatch.setattr(ckpt, "load_pretrained", lambda name, device=None: model)
+    w = W.masking_explorer(random_masking, unshuffle, lang="ja")
+    assert w.state["reconstruction"].shape == (1, 16, 16)
+    np.testing.assert_array_equal(calls[-1][0].cpu().numpy(), w.state["mask"])
+    removed = w.state["mask"].reshape(8, 8).astype(bool)
+    masked_digit = w.state["digit_masked"][0]
+    assert np.allclose(masked_digit.reshape(8, 2, 8, 2).transpose(0, 2, 1, 3)[removed], 0.5)
+    w.controls["seed"].value = 3
+    np.testing.assert_array_equal(calls[-1][0].cpu().numpy(), w.state["mask"])
+    assert len(calls) == 2
