@@ -97,7 +97,8 @@ def strip_solutions(source: str, lang: str, where: str = "cell") -> tuple[str, i
         while i < len(lines) and lines[i].strip().startswith(HINT):
             out.append(indent + lines[i].strip())
             i += 1
-        out.append(f"{indent}raise NotImplementedError({json.dumps(tr(MESSAGES, 'stub', lang=lang), ensure_ascii=False)})")
+        message = json.dumps(tr(MESSAGES, "stub", lang=lang), ensure_ascii=False)
+        out.append(f"{indent}raise NotImplementedError({message})")
         while i < len(lines) and not lines[i].strip().startswith(END):
             if lines[i].strip().startswith(BEGIN):
                 raise MarkerError(

@@ -267,7 +267,7 @@ def _image_qkv(size: int = 64, patch: int = 16, name: str = "chelsea"):
     g = size // patch
     feats = pooled.reshape(3, g, 4, g, 4).permute(1, 3, 2, 4, 0).reshape(g * g, 48)
     feats = feats - feats.mean(0)
-    feats = feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-6) * math.sqrt(48)
+    feats = 4.0 * feats / feats.norm(dim=1, keepdim=True).clamp_min(1e-6)  # self-score 16/√48 ≈ 2.3
     mean_colour = img.reshape(3, g, patch, g, patch).mean((2, 4)).permute(1, 2, 0).reshape(g * g, 3)
     return img, feats, feats.clone(), mean_colour
 
@@ -636,14 +636,14 @@ MESSAGES.update({
     "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
     "visible": {"ja": "見えるパッチ（unshuffle 後）", "zh": "可见 patch（unshuffle 之后）", "en": "visible (after unshuffle)"},
     "digit": {"ja": "数字画像", "zh": "数字图像", "en": "digit"},
-    "digit_masked": {"ja": "同じマスク", "zh": "同一个掩码", "en": "same mask"},
+    "digit_masked": {"ja": "あなたのマスク", "zh": "你的掩码", "en": "your mask"},
     "mae_recon": {"ja": "MAE の再構成", "zh": "MAE 重建", "en": "MAE reconstruction"},
     "no_mae": {"ja": "学習済みの小さな MAE が見つからないため、再構成は表示しません（{err}）。",
                "zh": "找不到预训练的小型 MAE，因此不显示重建结果（{err}）。",
                "en": "the tiny pretrained MAE is not available, so no reconstruction ({err})."},
 })
 
-MASK_GRID = 8  # 8 x 8 = 64 patches: the photo (128 px, P = 16) and the MAE's digits (16 px, P = 2)
+PHOTO_GRID = 8  # the photo (128 px) is cut into 8 x 8 = 64 patches of 16 px
 
 
 def _grey_out(images: torch.Tensor, removed: torch.Tensor, patch: int, grey: float = 0.5) -> torch.Tensor:
@@ -656,14 +656,16 @@ def _grey_out(images: torch.Tensor, removed: torch.Tensor, patch: int, grey: flo
 
 
 class MaskingExplorer(Explorer):
-    """Explore ``random_masking_fn(x, mask_ratio, generator)`` (and ``unshuffle_fn``) on a photo.
+    """Explore ``random_masking_fn(x, mask_ratio, generator)`` (and ``unshuffle_fn``).
 
-    The photo (128 px) is cut into 8 x 8 patches; the explored function masks them.
-    The same mask (64 positions) is given to the shipped tiny MAE, trained on digits
-    (16 px, P = 2, also 8 x 8 patches), which reconstructs a digit from exactly that mask.
+    The photo (128 px) is cut into 8 x 8 patches and masked by the explored function;
+    the visible patches are put back in place with ``unshuffle_fn``. The explored
+    function also masks the patches of a digit (with a generator of the same seed), and
+    the shipped tiny MAE (trained on digits) reconstructs the digit from exactly that mask.
     Controls: ``mask_ratio``, ``seed``, ``image``. State: ``mask`` (N,) 1 = removed,
-    ``kept`` (count), ``expected_kept``, ``ids_restore``, ``visible`` (C, H, W),
-    ``reconstruction`` (1, 16, 16) or None, ``valid`` (bool or None).
+    ``kept``, ``expected_kept``, ``ids_restore``, ``visible`` (3, H, W), ``valid`` (bool or
+    None if not implemented), ``digit_mask``, ``digit_masked``, ``reconstruction`` (1, h, w)
+    or None when the MAE is unavailable.
     """
 
     figsize = (11, 3.0)
@@ -704,83 +706,105 @@ class MaskingExplorer(Explorer):
                 from .data import load_digits
 
                 self._mae = load_pretrained("mae_digits")
-                size = self._mae.patch_size * MASK_GRID
+                size = self._mae.config["img_size"]
                 self._digit = load_digits(size)[0][self.digit_index:self.digit_index + 1]
             except Exception as err:  # noqa: BLE001 - the widget still works without the MAE
                 self._mae_error = f"{type(err).__name__}: {err}"
         return self._mae
 
-    def compute(self) -> None:
-        from .mae import random_masking as ref_masking, unshuffle as ref_unshuffle
-        from .patches import patchify, unpatchify
+    def _mask(self, x: torch.Tensor, ratio: float, seed: int):
+        """Run the explored function on tokens ``x (1, N, D)`` and validate what it returns.
 
-        ratio = float(self.controls["mask_ratio"].value)
-        seed = int(self.controls["seed"].value)
-        photo = self._photo()
-        P = self.photo_size // MASK_GRID
-        x = patchify(photo.unsqueeze(0), P)  # (1, 64, P*P*3)
+        Returns ``x_kept, removed (N,) bool, ids_restore, kept, valid, messages``; when the
+        function is not implemented or fails, the reference's result with ``valid`` None/False.
+        """
+        from .mae import random_masking as ref_masking
+
         N = x.shape[1]
         want_keep = int(N * (1 - ratio))
         messages = []
         result, problem = self._call_user(self.fn, x, ratio, generator=torch.Generator().manual_seed(seed))
-        valid = None
         if problem is None and (not isinstance(result, tuple) or len(result) != 3):
             problem = f"expected (x_kept, mask, ids_restore), got {type(result).__name__}"
         if problem is not None:
             messages.append(self._problem_message(problem))
-            result = ref_masking(x, ratio, generator=torch.Generator().manual_seed(seed))
+            x_kept, mask, ids_restore = ref_masking(x, ratio, generator=torch.Generator().manual_seed(seed))
+            valid = None if problem == "todo" else False
+            removed = mask.reshape(-1) > 0.5
+            return x_kept, removed, ids_restore, x_kept.shape[1], valid, messages
         x_kept, mask, ids_restore = result
         removed = (mask.bool() if mask.dtype == torch.bool else mask > 0.5).reshape(-1)
         kept = int(x_kept.shape[1]) if x_kept.dim() == 3 else -1
-        if problem is None:
-            valid = True
-            if kept != want_keep:
-                messages.append(self.t("kept_bad", kept=kept, want=want_keep))
-                valid = False
-            ids = ids_restore.reshape(-1)
-            if ids.numel() != N or sorted(int(i) for i in ids) != list(range(N)):
-                messages.append(self.t("perm_bad"))
-                valid = False
-            elif removed.numel() != N or int(removed.sum()) != N - kept or not torch.equal(
-                    x_kept[0], x[0][~removed]) and not torch.equal(
-                    torch.sort(x_kept[0], 0).values, torch.sort(x[0][~removed], 0).values):
-                messages.append(self.t("mask_bad"))
-                valid = False
-            if valid:
-                messages.append(self.t("masking_ok"))
-        messages.insert(0, self.t("kept", kept=kept, n=N, want=want_keep))
-        # Visible patches back in place: kept tokens first, then grey mask tokens, unshuffled.
-        visible = None
-        if valid is not False:
-            shuffled = torch.cat([x_kept, torch.full((1, N - kept, x.shape[2]), 0.5)], dim=1)
-            unshuffle = self.unshuffle_fn or ref_unshuffle
-            out, uproblem = self._call_user(unshuffle, shuffled, ids_restore)
-            if uproblem is not None or out is None or tuple(out.shape) != tuple(x.shape):
-                if uproblem is not None:
-                    messages.append(self._problem_message(uproblem) + " " + self.t("unshuffle_ref"))
-                else:
-                    messages.append(self.t("unshuffle_bad"))
-                out = ref_unshuffle(shuffled, ids_restore)
-            elif self.unshuffle_fn is not None and not torch.equal(out, ref_unshuffle(shuffled, ids_restore)):
+        valid = True
+        if kept != want_keep:
+            messages.append(self.t("kept_bad", kept=kept, want=want_keep))
+            valid = False
+        ids = ids_restore.reshape(-1)
+        if ids.numel() != N or sorted(int(i) for i in ids) != list(range(N)):
+            messages.append(self.t("perm_bad"))
+            valid = False
+        elif removed.numel() != N or int(removed.sum()) != N - kept or not torch.equal(
+                torch.sort(x_kept[0], 0).values, torch.sort(x[0][~removed], 0).values):
+            messages.append(self.t("mask_bad"))
+            valid = False
+        if valid:
+            messages.append(self.t("masking_ok"))
+        return x_kept, removed, ids_restore, kept, valid, messages
+
+    def _visible(self, x, x_kept, ids_restore, P, messages) -> np.ndarray:
+        """Kept tokens, then grey mask tokens, put back in place by the (explored) unshuffle."""
+        from .mae import unshuffle as ref_unshuffle
+        from .patches import unpatchify
+
+        N, kept = x.shape[1], x_kept.shape[1]
+        shuffled = torch.cat([x_kept, torch.full((1, N - kept, x.shape[2]), 0.5)], dim=1)
+        want = ref_unshuffle(shuffled, ids_restore)
+        if self.unshuffle_fn is not None:
+            out, problem = self._call_user(self.unshuffle_fn, shuffled, ids_restore)
+            if problem is not None:
+                messages.append(self._problem_message(problem) + " " + self.t("unshuffle_ref"))
+            elif not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(want.shape) \
+                    or not torch.equal(out, want):
                 messages.append(self.t("unshuffle_bad"))
-            visible = _np(unpatchify(out, P, self.photo_size)[0])
-        if visible is None:
+            else:
+                want = out
+        return _np(unpatchify(want, P, self.photo_size)[0])
+
+    def compute(self) -> None:
+        from .patches import patchify
+
+        ratio = float(self.controls["mask_ratio"].value)
+        seed = int(self.controls["seed"].value)
+        photo = self._photo()
+        P = self.photo_size // PHOTO_GRID
+        x = patchify(photo.unsqueeze(0), P)  # (1, 64, P*P*3)
+        N = x.shape[1]
+        x_kept, removed, ids_restore, kept, valid, messages = self._mask(x, ratio, seed)
+        messages.insert(0, self.t("kept", kept=kept, n=N, want=int(N * (1 - ratio))))
+        if valid is not False:
+            visible = self._visible(x, x_kept, ids_restore, P, messages)
+        else:
             visible = _np(_grey_out(photo, removed, P)) if removed.numel() == N else _np(photo)
-        recon = None
-        digit_masked = None
+        recon = digit_masked = digit_mask = None
         mae = self._load_mae()
         if mae is None:
             messages.append(self.t("no_mae", err=html.escape(str(self._mae_error))))
-        elif removed.numel() == N and valid is not False:
-            device = next(mae.parameters()).device
-            m = removed.float().unsqueeze(0).to(device)
-            recon = _np(mae.reconstruct(self._digit.to(device), m)[0]).clip(0, 1)
-            digit_masked = _np(_grey_out(self._digit[0], removed, mae.patch_size))
+        else:
+            Pm = mae.patch_size
+            d_tokens = patchify(self._digit, Pm)
+            _, d_removed, _, _, d_valid, _ = self._mask(d_tokens, ratio, seed)
+            if d_valid is not False and d_removed.numel() == d_tokens.shape[1]:
+                device = next(mae.parameters()).device
+                mask = d_removed.float().unsqueeze(0).to(device)
+                recon = _np(mae.reconstruct(self._digit.to(device), mask)[0]).clip(0, 1)
+                digit_masked = _np(_grey_out(self._digit[0], d_removed, Pm))
+                digit_mask = _np(d_removed).astype(np.float32)
         self.state = {"mask_ratio": ratio, "seed": seed, "mask": _np(removed).astype(np.float32),
-                      "kept": kept, "expected_kept": want_keep, "ids_restore": _np(ids_restore),
-                      "photo": _np(photo), "visible": visible, "digit": None if self._digit is None else _np(self._digit[0]),
-                      "digit_masked": digit_masked, "reconstruction": recon, "valid": valid,
-                      "messages": messages}
+                      "kept": kept, "expected_kept": int(N * (1 - ratio)), "ids_restore": _np(ids_restore),
+                      "photo": _np(photo), "visible": visible,
+                      "digit": None if self._digit is None else _np(self._digit[0]),
+                      "digit_mask": digit_mask, "digit_masked": digit_masked, "reconstruction": recon,
+                      "valid": valid, "messages": messages}
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -793,7 +817,7 @@ class MaskingExplorer(Explorer):
                 continue
             img = np.asarray(img)
             if img.shape[0] == 1:
-                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1)
+                ax.imshow(img[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
             else:
                 ax.imshow(np.transpose(img, (1, 2, 0)).clip(0, 1))
             ax.set_title(self.t(key), fontsize=10)
@@ -803,7 +827,7 @@ def masking_explorer(random_masking_fn: Callable, unshuffle_fn: Callable | None 
                      lang: str | None = None, image: str = "chelsea", digit_index: int = 0) -> MaskingExplorer:
     """Widget: mask ratio and seed sliders, a photograph with the masked patches greyed out,
     the number of kept patches, and the shipped tiny MAE's reconstruction of a digit from
-    exactly the mask returned by ``random_masking_fn``."""
+    exactly the mask that ``random_masking_fn`` returns for the digit's patches."""
     return MaskingExplorer(random_masking_fn, unshuffle_fn, lang, image, digit_index)
 
 

@@ -203,3 +203,10 @@ def test_solution_notebooks_pass_their_self_check(assignment, check, names):
     ns = graded_namespace(assignment, "zh")
     res = check(*[ns[n] for n in names], verbose=False)
     assert res.ok, res.report()
+
+
+def test_returning_only_the_output_is_one_failure():
+    def output_only(q, k, v, mask=None):
+        return scaled_dot_product_attention(q, k, v, mask)[0]
+    res = sc.check_attention(output_only, lang="ja", verbose=False)
+    assert res.failed_props == ["returns_pair"] and not res.passed

@@ -160,27 +160,37 @@ def test_positional_explorer():
 
 
 def test_masking_explorer_reconstructs_from_exactly_that_mask(monkeypatch):
-    """With an (untrained) MAE of the shipped recipe's shape, the reconstruction follows the mask."""
+    """With an (untrained) MAE of the shipped recipe's shape, the reconstruction uses the
+    mask that the explored function returned for the digit's patches."""
     import course_pkg.checkpoints as ckpt
     from course_pkg.mae import MaskedAutoencoder
     from course_pkg.recipes import MAE_DIGITS
 
     torch.manual_seed(0)
     model = MaskedAutoencoder(**MAE_DIGITS).eval()
-    calls = []
+    masks_given, masks_used = [], []
 
-    def fake_reconstruct(imgs, mask, paste_visible=False):
-        calls.append(mask.clone())
+    def recording_masking(x, mask_ratio, generator=None):
+        result = random_masking(x, mask_ratio, generator)
+        masks_given.append(result[1].clone())
+        return result
+
+    def recording_reconstruct(imgs, mask, paste_visible=False):
+        masks_used.append(mask.clone())
         return MaskedAutoencoder.reconstruct(model, imgs, mask, paste_visible)
 
-    monkeypatch.setattr(model, "reconstruct", fake_reconstruct)
+    monkeypatch.setattr(model, "reconstruct", recording_reconstruct)
     monkeypatch.setattr(ckpt, "load_pretrained", lambda name, device=None: model)
-    w = W.masking_explorer(random_masking, unshuffle, lang="ja")
-    assert w.state["reconstruction"].shape == (1, 16, 16)
-    np.testing.assert_array_equal(calls[-1][0].cpu().numpy(), w.state["mask"])
-    removed = w.state["mask"].reshape(8, 8).astype(bool)
-    masked_digit = w.state["digit_masked"][0]
-    assert np.allclose(masked_digit.reshape(8, 2, 8, 2).transpose(0, 2, 1, 3)[removed], 0.5)
-    w.controls["seed"].value = 3
-    np.testing.assert_array_equal(calls[-1][0].cpu().numpy(), w.state["mask"])
-    assert len(calls) == 2
+    w = W.masking_explorer(recording_masking, unshuffle, lang="ja")
+    size, P = MAE_DIGITS["img_size"], MAE_DIGITS["patch_size"]
+    g = size // P
+    for seed in (0, 3):
+        w.controls["seed"].value = seed
+        s = w.state
+        assert s["reconstruction"].shape == (1, size, size)
+        np.testing.assert_array_equal(masks_used[-1].cpu(), masks_given[-1])  # exactly that mask
+        np.testing.assert_array_equal(s["digit_mask"], masks_given[-1][0].numpy())
+        assert s["digit_mask"].sum() == g * g - int(g * g * 0.25)
+        removed = s["digit_mask"].reshape(g, g).astype(bool)
+        blocks = s["digit_masked"][0].reshape(g, P, g, P).transpose(0, 2, 1, 3)
+        assert np.allclose(blocks[removed], 0.5)
