@@ -20,9 +20,10 @@ image transformers & distillation through attention", §4).
 * **Inference** (§4, "Classification with our approach: joint classifiers"): the paper's
   reference method is the late fusion of both heads, "we add the softmax output by the
   two classifiers". The official code (``DistilledVisionTransformer.forward``) and timm
-  instead return the AVERAGE OF THE LOGITS ``(Z_cls + Z_dist) / 2``. The two can differ
-  in rare argmax ties of confidence; ``fusion="logits"`` (default, as the code) or
-  ``fusion="softmax"`` (as the paper's text) selects which.
+  instead return the AVERAGE OF THE LOGITS ``(Z_cls + Z_dist) / 2``. The two rules can
+  pick different classes when the heads disagree (softmax is not linear);
+  ``fusion="logits"`` (default, as the code) or ``fusion="softmax"`` (as the paper's
+  text) selects which.
 """
 from __future__ import annotations
 
