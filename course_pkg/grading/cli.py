@@ -18,6 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .grade import _sha256, grade_notebook
+from .messages import msg
 from .report import (atomic_write, feedback_html, feedback_markdown, record_to_json, summary,
                      write_csv)
 from .sandbox import Limits, Sandbox
@@ -125,7 +126,13 @@ def main(argv=None) -> int:
                       "or filesystem isolation", file=sys.stderr)
 
             def one(sid, path):
-                rec = grade_notebook(path, sandbox, args.assignment, args.lang, sid)
+                try:
+                    rec = grade_notebook(path, sandbox, args.assignment, args.lang, sid)
+                except Exception as exc:  # noqa: BLE001 - a grader fault: this student only
+                    rec = _missing_record(sid, args.assignment, args.lang)
+                    rec.update(error="infra", detail=repr(exc)[:300])
+                    for t in rec["tests"]:
+                        t.update(code="infra", reason=msg("infra", rec["lang"]))
                 atomic_write(out / "results" / f"{sid}.json", record_to_json(rec))
                 return sid
 

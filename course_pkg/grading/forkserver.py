@@ -281,9 +281,12 @@ def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    leftovers = _kill_uid(uid) if strong else 0
     if status is None:
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # pragma: no cover - already reaped
+            status = signal.SIGKILL
+    leftovers = _kill_uid(uid) if strong else 0
     _reap()
     report = {"wall_s": round(time.monotonic() - t0, 3), "timed_out": timed_out,
               "leftover_rounds": leftovers}

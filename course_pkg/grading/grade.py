@@ -161,7 +161,9 @@ def _collect(run, calls: list[Call], record: dict, lang: str, limits: Limits) ->
             done = True
     report = run.report
     record["run"] = {"report": report, "mode": run.mode, "complete": done,
-                     "output_bytes": run.output_bytes, "result_overflow": run.result_overflow}
+                     "output_bytes": run.output_bytes, "result_overflow": run.result_overflow,
+                     "output_head": run.output_head[:2048].decode("utf-8", "replace"),
+                     "output_tail": run.output_tail[-2048:].decode("utf-8", "replace")}
     why = ""
     if not done:
         if report.get("timed_out"):

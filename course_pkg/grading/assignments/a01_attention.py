@@ -52,8 +52,8 @@ T = {
 }
 
 
-def _qkv(ctx, batch: tuple):
-    nq, nk = ctx.randint(1, 7), ctx.randint(2, 9)
+def _qkv(ctx, batch: tuple, min_nq: int = 1):
+    nq, nk = ctx.randint(min_nq, 7), ctx.randint(2, 9)
     dk, dv = ctx.randint(2, 12), ctx.randint(2, 12)
     return ctx.randn(*batch, nq, dk), ctx.randn(*batch, nk, dk), ctx.randn(*batch, nk, dv)
 
@@ -158,7 +158,7 @@ def mask_broadcasts(ctx):
 
 @check(points=1, title=T["fullrow"], functions=FUNCTIONS)
 def fully_masked_row_is_zero(ctx):
-    q, k, v = _qkv(ctx, (ctx.randint(1, 3),))
+    q, k, v = _qkv(ctx, (ctx.randint(1, 3),), min_nq=2)  # other rows are not masked out
     mask = _mask(ctx, q.shape[:-1] + k.shape[-2:-1])
     row = ctx.randint(0, q.shape[1] - 1)
     mask[:, row, :] = False

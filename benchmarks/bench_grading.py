@@ -1,0 +1,54 @@
+"""Grade 100 generated submissions of 01_attention with isolation on; print the wall time.
+
+Mix: 40 correct, 30 partial (ignore the mask / only 3-D / zeros), 25 broken (syntax
+error, exception, missing function, untouched exercise), 5 hostile (infinite loop in a
+cell, os._exit). Target: <= 120 s on 2 cores.
+
+    .venv/bin/python benchmarks/bench_grading.py [--workers 2] [--n 100]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.grading.nbfactory import (CORRECT_01, IGNORES_MASK_01, ONLY_3D_01,  # noqa: E402
+                                     ZEROS_01, write)
+
+from course_pkg.grading.cli import main  # noqa: E402
+
+KINDS = ([[CORRECT_01]] * 40 + [[IGNORES_MASK_01]] * 10 + [[ONLY_3D_01]] * 10
+         + [[ZEROS_01]] * 10 + [["def f(:\n"]] * 7 + [["raise ValueError('x')\n"]] * 6
+         + [[CORRECT_01.replace("def scaled", "def other")]] * 6
+         + [["def scaled_dot_product_attention(q, k, v, mask=None):\n"
+             "    raise NotImplementedError\n"]] * 6
+         + [[CORRECT_01, "while True:\n    pass\n"]] * 3 + [["import os\nos._exit(0)\n"]] * 2)
+
+
+def run(n: int, workers: int) -> float:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
+    try:
+        for i in range(n):
+            write(tmp / "subs" / f"s{i:03d}.ipynb", KINDS[i % len(KINDS)])
+        t0 = time.perf_counter()
+        main([str(tmp / "subs"), "--assignment", "01_attention", "--out", str(tmp / "out"),
+              "--workers", str(workers), "--cell-timeout", "5", "--wall", "30"])
+        return time.perf_counter() - t0
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=2)
+    a = ap.parse_args()
+    wall = run(a.n, a.workers)
+    print(f"graded {a.n} submissions with {a.workers} workers (isolation on) in {wall:.1f} s "
+          f"({wall / a.n:.2f} s per submission; target <= 120 s)")

@@ -1,0 +1,89 @@
+"""Walking skeleton and exact scores: solutions full, exercises zero, partial submissions exact."""
+from __future__ import annotations
+
+import pytest
+
+from course_pkg.grading.assignments import MODULES
+from course_pkg.grading.grade import grade_notebook, total
+
+from .nbfactory import CORRECT_01, IGNORES_MASK_01, ONLY_3D_01, REPO, ZEROS_01, write
+
+
+def _points(rec) -> dict:
+    return {t["test"]: t["points"] for t in rec["tests"]}
+
+
+@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("assignment", sorted(MODULES))
+def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
+    sol = REPO / "solutions" / lang / f"{assignment}.ipynb"
+    ex = REPO / "exercises" / lang / f"{assignment}.ipynb"
+    if not sol.exists() or not ex.exists():
+        pytest.skip(f"{assignment} notebooks not written yet")
+    rec = grade_notebook(sol, sandbox)  # assignment detected from metadata
+    assert rec["assignment"] == assignment and rec["lang"] == lang
+    pts, mx = total(rec)
+    assert mx == 10 and pts == 10, [t for t in rec["tests"] if t["status"] != "pass"]
+    rec = grade_notebook(ex, sandbox)
+    assert total(rec) == (0, 10)
+    assert all(t["code"] == "not_implemented" for t in rec["tests"] if t["max_points"])
+
+
+@pytest.mark.parametrize("source, expected", [
+    (CORRECT_01, 10.0),
+    # right without a mask, wrong with one
+    (IGNORES_MASK_01, {"returns_output_and_weights": 1, "weights_are_distributions": 1,
+                       "output_without_mask": 3, "output_with_mask": 0, "mask_broadcasts": 0,
+                       "fully_masked_row_is_zero": 0, "inputs_unchanged": 1}),
+    # k.transpose(1, 2): right for (B, N, d) only, so partial credit inside tests
+    (ONLY_3D_01, {"returns_output_and_weights": 0.5, "weights_are_distributions": 0.5,
+                  "output_without_mask": 1, "output_with_mask": 1, "mask_broadcasts": 0,
+                  "fully_masked_row_is_zero": 1, "inputs_unchanged": 1}),
+    (ZEROS_01, {"returns_output_and_weights": 1, "weights_are_distributions": 0,
+                "output_without_mask": 0, "output_with_mask": 0, "mask_broadcasts": 0,
+                "fully_masked_row_is_zero": 0, "inputs_unchanged": 1}),
+], ids=["correct", "ignores_mask", "only_3d", "zeros"])
+def test_exact_partial_scores_01(sandbox, tmp_path, source, expected):
+    for _ in range(2):  # fresh hidden inputs each time, same verdicts
+        rec = grade_notebook(write(tmp_path / "s.ipynb", [source]), sandbox)
+        if isinstance(expected, float):
+            assert total(rec) == (expected, 10.0)
+        else:
+            got = _points(rec)
+            got.pop("no_forbidden_calls")
+            assert got == expected
+    partial = [t for t in rec["tests"] if t["status"] == "partial"]
+    assert all(0 < t["points"] < t["max_points"] for t in partial)
+
+
+def test_seeds_differ_and_are_recorded(sandbox, tmp_path):
+    path = write(tmp_path / "s.ipynb", [CORRECT_01])
+    seeds = {grade_notebook(path, sandbox)["seed"] for _ in range(3)}
+    assert len(seeds) == 3
+
+
+def test_forbidden_call_blocks_points(sandbox, tmp_path):
+    src = ("import torch.nn.functional as F\n"
+           "def scaled_dot_product_attention(q, k, v, mask=None):\n"
+           "    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n"
+           "    return out, None\n")
+    rec = grade_notebook(write(tmp_path / "s.ipynb", [src]), sandbox)
+    assert total(rec) == (0, 10)
+    static = next(t for t in rec["tests"] if t["test"] == "no_forbidden_calls")
+    assert static["status"] == "fail" and "scaled_dot_product_attention" in static["reason"]
+    assert {t["status"] for t in rec["tests"] if t["max_points"]} == {"forbidden"}
+
+
+def test_reference_import_is_forbidden(sandbox, tmp_path):
+    src = "from course_pkg.attention import scaled_dot_product_attention\n"
+    rec = grade_notebook(write(tmp_path / "s.ipynb", [src], lang="zh"), sandbox)
+    assert total(rec) == (0, 10)
+    assert rec["forbidden"][0]["name"] == "course_pkg.attention"
+    assert "禁止" in rec["tests"][0]["reason"]  # Chinese feedback
+
+
+def test_feedback_never_shows_hidden_values(sandbox, tmp_path):
+    rec = grade_notebook(write(tmp_path / "s.ipynb", [ZEROS_01]), sandbox)
+    reasons = " ".join(t["reason"] for t in rec["tests"])
+    assert "値が正しくありません" in reasons  # Japanese: wrong values, with shapes only
+    assert "tensor(" not in reasons and "array(" not in reasons
