@@ -164,7 +164,9 @@ def test_background_process_is_dead(batch):
 
 def test_huge_output_is_capped(batch):
     rec = batch[0]["huge_output"]
-    assert rec["run"]["output_bytes"] >= 2**30
+    # The wall-clock limit may stop the printer before 1 GB under load; what matters is that far
+    # more than the cap was produced and only a capped head was kept.
+    assert rec["run"]["output_bytes"] > 64 * 2**20
     assert len(rec["run"]["output_head"]) <= 2048
 
 
