@@ -6,14 +6,14 @@ Image Classification" (arXiv 2103.14899), §3.2-3.3.
 Each branch is a ViT of its own (own patch size, width, CLS token and position
 embedding, ViT eq. 1). A multi-scale encoder runs the branches' Transformer blocks
 independently, then fuses them by cross-attention (§3.3, "Cross-Attention Fusion",
-eqs. 7-9 in the arXiv version; shown for the large branch l, the small branch s is
+eqs. (5)-(7) in arXiv v2; shown for the large branch l, the small branch s is
 symmetric):
 
-    x'^l  = [ f^l(x^l_cls) || x^s_patch ]                            (7)
+    x'^l  = [ f^l(x^l_cls) || x^s_patch ]                            (5)
     q = x'^l_cls W_q,  k = x'^l W_k,  v = x'^l W_v
-    A = softmax(q k^T / sqrt(C/h)),  CA(x'^l) = A v                  (8)
+    A = softmax(q k^T / sqrt(C/h)),  CA(x'^l) = A v                  (6)
     y^l_cls = f^l(x^l_cls) + MCA(LN(x'^l))
-    z^l   = [ g^l(y^l_cls) || x^l_patch ]                            (9)
+    z^l   = [ g^l(y^l_cls) || x^l_patch ]                            (7)
 
 f projects the CLS token to the other branch's width, g projects it back. The CLS token
 is the ONLY query, so the score matrix is 1 x (1 + N_other): this fusion costs O(N)
@@ -21,7 +21,8 @@ in time and memory. The self-attention inside each branch is still O(N^2); Cross
 saves cost in the FUSION (compared with all-attention fusion over both token sets),
 not in the branches.
 
-The classifier applies one head per branch to its CLS token and averages the logits.
+The classifier applies one head per branch to its CLS token and averages the logits, as the
+official code does (the paper, §3.2, says only that both CLS tokens are used for the prediction).
 """
 from __future__ import annotations
 
@@ -35,12 +36,12 @@ from .vit import LN_EPS, EncoderBlock, _init_weights
 
 
 def _projection(dim_in: int, dim_out: int) -> nn.Sequential:
-    """f / g of eqs. (7), (9): LN, GELU, Linear (as in the official code): ``(B, 1, Din) -> (B, 1, Dout)``."""
+    """f / g of eqs. (5), (7): LN, GELU, Linear (as in the official code): ``(B, 1, Din) -> (B, 1, Dout)``."""
     return nn.Sequential(nn.LayerNorm(dim_in, eps=LN_EPS), nn.GELU(), nn.Linear(dim_in, dim_out))
 
 
 class CrossAttentionFusion(nn.Module):
-    """Fuse branch a's CLS token with branch b's patch tokens, eqs. (7)-(9).
+    """Fuse branch a's CLS token with branch b's patch tokens, eqs. (5)-(7).
 
     ``x_a (B, 1+Na, Da)``, ``x_b (B, 1+Nb, Db) -> (B, 1+Na, Da)``: only token 0 of x_a
     changes; its patch tokens pass through. Attention runs at width ``Db`` with
@@ -57,13 +58,13 @@ class CrossAttentionFusion(nn.Module):
     def forward(self, x_a: torch.Tensor, x_b: torch.Tensor, return_weights: bool = False):
         """``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, 1+Na, Da)`` [, weights ``(B, H, 1, 1+Nb)``]."""
         cls = self.proj(x_a[:, :1])                     # f(x^a_cls): (B, 1, Db)
-        tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN(x'^a): (B, 1+Nb, Db), eq. (7)
-        query = tokens[:, :1]                            # the CLS token is the ONLY query, eq. (8)
+        tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN(x'^a): (B, 1+Nb, Db), eq. (5)
+        query = tokens[:, :1]                            # the CLS token is the ONLY query, eq. (6)
         if return_weights:
             out, weights = self.attn(query, tokens, return_weights=True)
         else:
             out, weights = self.attn(query, tokens), None
-        y_cls = cls + out                                # residual, eq. (9)
+        y_cls = cls + out                                # residual, eq. (7)
         x_a = torch.cat([self.revert_proj(y_cls), x_a[:, 1:]], dim=1)  # [g(y_cls) || x^a_patch]
         return (x_a, weights) if return_weights else x_a
 
@@ -102,7 +103,7 @@ class CrossViT(nn.Module):
     ``depth = (L_s, L_l)`` EncoderBlocks per branch in each of ``num_multiscale`` (K)
     multi-scale encoders. Branch i embeds the image into ``N_i = (img/P_i)^2`` patches,
     prepends its CLS token and adds its position embedding (ViT eq. 1). ``forward``
-    averages the two heads' logits (CrossViT §3.2). ``self.config`` rebuilds the model.
+    averages the two heads' logits (official code; §3.2 uses both CLS tokens). ``self.config`` rebuilds the model.
     """
 
     def __init__(

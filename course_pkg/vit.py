@@ -140,13 +140,13 @@ class ViT(nn.Module):
         x = torch.cat([cls, x], dim=1)                    # (B, N+1, D)
         return x + self.pos_embed                         # (1, N+1, D) broadcast over B
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, N+1, D)``: z_0 of eq. (1)."""
         return self._pos_embed(self.patch_embed(x))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, N+1, D)``: all tokens after the encoder and the final ``norm``."""
-        x = self.blocks(self._embed(x))
+        x = self.blocks(self.embed(x))
         return self.norm(x)
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
@@ -163,7 +163,7 @@ class ViT(nn.Module):
         Row i of a map is where token i looks (softmax over keys, rows sum to 1);
         token 0 is the class token. Uses the explicit (slower) attention path.
         """
-        x = self._embed(x)
+        x = self.embed(x)
         maps = []
         for block in self.blocks:
             x, weights = block(x, return_weights=True)

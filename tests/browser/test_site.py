@@ -83,6 +83,11 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
         if p.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
             p.wait_for_selector(".jupyter-widgets, .widget-box, .widget-slider", state="attached",
                                 timeout=15000)
+        # Exercise pages are executed with the stubs in place: each widget falls back to the
+        # reference, so the page shows its initial view as a figure, not a traceback alone.
+        if page.startswith("exercises/"):
+            p.wait_for_function("() => Array.from(document.querySelectorAll('.cell_output img'))"
+                                ".some(i => i.complete && i.naturalWidth > 0)", timeout=15000)
         visit.page.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True)
         visit.assert_clean()
         # The switcher lands on the same page of the other edition.

@@ -44,7 +44,7 @@ def test_fast_path_matches_explicit_on_gpu(exact_fp32):
     model = ViT(**CFG).eval().to(device)
     x = torch.randn(2, 3, 32, 32, device=device)
     with torch.no_grad():
-        z = model._embed(x)
+        z = model.embed(x)
         fast, (explicit, _) = model.blocks[0](z), model.blocks[0](z, return_weights=True)
     torch.testing.assert_close(fast, explicit, atol=1e-4, rtol=1e-4)
 
