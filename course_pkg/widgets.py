@@ -42,9 +42,9 @@ FONTS = {
 MESSAGES = {
     # shared
     "not_implemented": {
-        "ja": "⏳ まだ実装されていません（NotImplementedError）。今は参照実装の結果を表示しています。",
-        "zh": "⏳ 还没有实现（NotImplementedError）。现在显示的是参考实现的结果。",
-        "en": "⏳ Not implemented yet (NotImplementedError); showing the reference instead.",
+        "ja": "△ まだ実装されていません（NotImplementedError）。今は参照実装の結果を表示しています。",
+        "zh": "△ 还没有实现（NotImplementedError）。现在显示的是参考实现的结果。",
+        "en": "△ Not implemented yet (NotImplementedError); showing the reference instead.",
     },
     "error": {
         "ja": "✗ あなたの関数がエラーになりました: {err}",
