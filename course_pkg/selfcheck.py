@@ -35,9 +35,10 @@ MESSAGES = {
         "en": "{n} checks failed; read the lines marked ✗ above.",
     },
     "not_implemented": {
-        "ja": "△ {fn} はまだ実装されていません（NotImplementedError）。実装してからもう一度このセルを実行してください。",
-        "zh": "△ {fn} 还没有实现（NotImplementedError）。完成后请重新运行这个单元格。",
-        "en": "△ {fn} is not implemented yet (NotImplementedError). Run this cell again once it is.",
+        "ja": "△ {fn} はまだ実装されていません（NotImplementedError）。\n"
+              "    実装してからもう一度このセルを実行してください。",
+        "zh": "△ {fn} 还没有实现（NotImplementedError）。\n    完成后请重新运行这个单元格。",
+        "en": "△ {fn} is not implemented yet (NotImplementedError).\n    Run this cell again once it is.",
     },
     "error": {
         "ja": "{fn} が入力 {inp} でエラーになりました: {err}",

@@ -39,7 +39,7 @@ MESSAGES = {
     "epoch": {"ja": "エポック", "zh": "轮次", "en": "epoch"},
     "loss": {"ja": "損失", "zh": "损失", "en": "loss"},
     "train_loss": {"ja": "訓練損失", "zh": "训练损失", "en": "training loss"},
-    "accuracy": {"ja": "正解率", "zh": "准确率", "en": "accuracy"},
+    "accuracy": {"ja": "精度", "zh": "准确率", "en": "accuracy"},
     "train": {"ja": "訓練", "zh": "训练", "en": "train"},
     "test": {"ja": "テスト", "zh": "测试", "en": "test"},
     "font_missing": {"ja": "CJK フォント {font!r} が見つかりません。文字が□になる可能性があります",

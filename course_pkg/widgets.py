@@ -42,14 +42,14 @@ FONTS = {
 MESSAGES = {
     # shared
     "not_implemented": {
-        "ja": "△ まだ実装されていません（NotImplementedError）。今は参照実装の結果を表示しています。",
-        "zh": "△ 还没有实现（NotImplementedError）。现在显示的是参考实现的结果。",
-        "en": "△ Not implemented yet (NotImplementedError); showing the reference instead.",
+        "ja": "△ {fn} はまだ実装されていません（NotImplementedError）。今は {fn} の参照実装の結果を表示しています。",
+        "zh": "△ {fn} 还没有实现（NotImplementedError）。现在显示的是 {fn} 参考实现的结果。",
+        "en": "△ {fn} is not implemented yet (NotImplementedError); showing the reference {fn} instead.",
     },
     "error": {
-        "ja": "✗ あなたの関数がエラーになりました: {err}",
-        "zh": "✗ 你的函数出错了：{err}",
-        "en": "✗ your function raised an error: {err}",
+        "ja": "✗ あなたの {fn} がエラーになりました：{err}",
+        "zh": "✗ 你的 {fn} 出错了：{err}",
+        "en": "✗ your {fn} raised an error: {err}",
     },
     "match": {"ja": "✓ 参照実装と一致しています。", "zh": "✓ 与参考实现一致。", "en": "✓ matches the reference."},
     "yours": {"ja": "あなたの実装", "zh": "你的实现", "en": "yours"},
@@ -85,12 +85,15 @@ MESSAGES = {
     "row_sums": {"ja": "各行の和（あなたの実装）: {sums}", "zh": "每行之和（你的实现）：{sums}",
                  "en": "row sums (yours): {sums}"},
     "scores_note": {
-        "ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る: {scaled}、T = {t:.2g}、d_k = {dk}）。"
-              "あなたの関数には q × c を渡して、スケーリングと温度を再現しています。",
+        "ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る：{scaled}、T = {t:.2g}、d_k = {dk}）。"
+              "あなたの関数は常に √d_k で割るので、クエリに c = {c:.3g} を掛けた q × c を渡しています"
+              "（c = 1/T：√d_k で割るとき、c = √d_k/T：割らないとき）。",
         "zh": "分数 = QKᵀ × {factor:.3g}（除以 √d_k：{scaled}，T = {t:.2g}，d_k = {dk}）。"
-              "传给你的函数的是 q × c，以此实现缩放开关和温度。",
-        "en": "scores = QKᵀ × {factor:.3g} (divide by √d_k: {scaled}, T = {t:.2g}, d_k = {dk}); "
-              "your function receives q × c to emulate scaling and temperature.",
+              "你的函数总会除以 √d_k，所以传入的查询是 q × c，其中 c = {c:.3g}"
+              "（除以 √d_k 时 c = 1/T，不除时 c = √d_k/T）。",
+        "en": "scores = QKᵀ × {factor:.3g} (divide by √d_k: {scaled}, T = {t:.2g}, d_k = {dk}). "
+              "Your function always divides by √d_k, so it receives q × c with c = {c:.3g} "
+              "(c = 1/T with the division, c = √d_k/T without).",
     },
     "yes": {"ja": "オン", "zh": "开", "en": "on"},
     "no": {"ja": "オフ", "zh": "关", "en": "off"},
@@ -165,6 +168,8 @@ class Explorer:
         """Lay out the controls, wire them, compute and render once."""
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
+            if hasattr(control, "style") and hasattr(control.style, "description_width"):
+                control.style.description_width = "initial"  # never cut a label ("パッチサイ…")
         self.box = widgets.VBox(rows + [self.status, self.image, self.notes])
         self.update()
 
@@ -204,10 +209,12 @@ class Explorer:
         except Exception as err:  # noqa: BLE001 - shown to the reader
             return None, f"{type(err).__name__}: {err}"
 
-    def _problem_message(self, problem: str) -> str:
+    def _problem_message(self, problem: str, fn: Callable | str) -> str:
+        """The status line for a failed call of ``fn`` (a function or its name)."""
+        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "?")
         if problem == "todo":
-            return self.t("not_implemented")
-        return self.t("error", err=html.escape(problem))
+            return self.t("not_implemented", fn=name)
+        return self.t("error", fn=name, err=html.escape(problem))
 
     def _compare(self, what: str, got: np.ndarray, want: np.ndarray, atol: float = 1e-5) -> str | None:
         """A message if ``got`` differs from ``want`` (shape or values), else None."""
@@ -358,7 +365,7 @@ class AttentionExplorer(Explorer):
         ref_out, ref_w = self.reference(q * c, k, v, mask=mask)
         result, problem = self._call_user(self.fn, q * c, k, v, mask=mask)
         messages = [self.t("scores_note", factor=factor, scaled=self.t("yes" if scaled else "no"),
-                           t=temp, dk=dk)]
+                           t=temp, dk=dk, c=c)]
         out = w = None
         match = None
         if problem is None:
@@ -367,7 +374,7 @@ class AttentionExplorer(Explorer):
             else:
                 out, w = (_np(r) for r in result)
         if problem is not None:
-            messages.insert(0, self._problem_message(problem))
+            messages.insert(0, self._problem_message(problem, self.fn))
         else:
             diffs = [m for m in (self._compare("weights", w, _np(ref_w)),
                                  self._compare("output", out, _np(ref_out))) if m]
@@ -526,7 +533,7 @@ class HeadSplitter(Explorer):
         mixed = None
         split = None
         if problem is not None:
-            messages.append(self._problem_message(problem))
+            messages.append(self._problem_message(problem, self.split_fn))
         else:
             split = _np(got)
             if split.shape != tuple(want.shape):
@@ -552,7 +559,7 @@ class HeadSplitter(Explorer):
         if self.merge_fn is not None:
             merged, mproblem = self._call_user(self.merge_fn, want)
             if mproblem is not None:
-                messages.append(self._problem_message(mproblem))
+                messages.append(self._problem_message(mproblem, self.merge_fn))
             else:
                 merged_shape = tuple(_np(merged).shape)
                 merge_ok = merged_shape == tuple(x.shape) and np.array_equal(_np(merged), _np(x))
@@ -629,8 +636,6 @@ MESSAGES.update({
                  "en": "✗ mask (1 = removed) disagrees with x_kept / ids_restore"},
     "unshuffle_bad": {"ja": "✗ unshuffle で見えるパッチが元の位置に戻りません",
                       "zh": "✗ unshuffle 没有把可见 patch 放回原位", "en": "✗ unshuffle does not put the visible patches back"},
-    "unshuffle_ref": {"ja": "（unshuffle は参照実装を使っています）", "zh": "（unshuffle 使用的是参考实现）",
-                      "en": "(using the reference unshuffle)"},
     "masking_ok": {"ja": "✓ mask・x_kept・ids_restore が整合しています。", "zh": "✓ mask、x_kept、ids_restore 彼此一致。",
                    "en": "✓ mask, x_kept and ids_restore agree."},
     "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
@@ -727,7 +732,7 @@ class MaskingExplorer(Explorer):
         if problem is None and (not isinstance(result, tuple) or len(result) != 3):
             problem = f"expected (x_kept, mask, ids_restore), got {type(result).__name__}"
         if problem is not None:
-            messages.append(self._problem_message(problem))
+            messages.append(self._problem_message(problem, self.fn))
             x_kept, mask, ids_restore = ref_masking(x, ratio, generator=torch.Generator().manual_seed(seed))
             valid = None if problem == "todo" else False
             removed = mask.reshape(-1) > 0.5
@@ -762,7 +767,7 @@ class MaskingExplorer(Explorer):
         if self.unshuffle_fn is not None:
             out, problem = self._call_user(self.unshuffle_fn, shuffled, ids_restore)
             if problem is not None:
-                messages.append(self._problem_message(problem) + " " + self.t("unshuffle_ref"))
+                messages.append(self._problem_message(problem, self.unshuffle_fn))
             elif not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(want.shape) \
                     or not torch.equal(out, want):
                 messages.append(self.t("unshuffle_bad"))
@@ -845,6 +850,9 @@ MESSAGES.update({
     "one_vector": {"ja": "パッチ {i} のベクトル（{k} 個の値、行 → 列 → チャネル）",
                    "zh": "patch {i} 的向量（{k} 个值，行 → 列 → 通道）",
                    "en": "vector of patch {i} ({k} values, row → col → channel)"},
+    "pixel_index": {"ja": "画素の番号 0〜{n}−1（1 画素 = R, G, B の 3 値）",
+                    "zh": "像素序号 0–{n}−1（每个像素 = R、G、B 三个值）",
+                    "en": "pixel index 0–{n}−1 (one pixel = 3 values R, G, B)"},
     "not_divisible": {
         "ja": "P = {p} は画像の一辺 {s} を割り切りません（{s} = {q} × {p} + {r}）。右端と下端に幅 {r} ピクセルの余りが出て（赤い帯）、"
               "どのパッチにも入りません。ViT は一辺が P の倍数の画像を前提にしているので、実際には画像を {lo} か {hi} ピクセルにリサイズ（または切り抜き・パディング）してから分割します。"
@@ -921,7 +929,7 @@ class PatchExplorer(Explorer):
             ref = _np(ref_patchify(photo.unsqueeze(0), P)[0])
             got, problem = self._call_user(self.fn, photo.unsqueeze(0), P)
             if problem is not None:
-                messages.append(self._problem_message(problem))
+                messages.append(self._problem_message(problem, self.fn))
             else:
                 patches = _np(got)[0] if _np(got).ndim == 3 else _np(got)
                 diff = self._compare("patchify(x)", patches, ref)
@@ -930,7 +938,7 @@ class PatchExplorer(Explorer):
                 if self.unpatchify_fn is not None:
                     back, uproblem = self._call_user(self.unpatchify_fn, torch.from_numpy(ref).unsqueeze(0), P, S)
                     if uproblem is not None:
-                        messages.append(self._problem_message(uproblem))
+                        messages.append(self._problem_message(uproblem, self.unpatchify_fn))
                     else:
                         roundtrip_ok = _np(back).shape == (1, 3, S, S) and np.allclose(_np(back)[0], _np(photo))
                         messages.append(self.t("roundtrip_ok" if roundtrip_ok else "roundtrip_bad"))
@@ -970,7 +978,7 @@ class PatchExplorer(Explorer):
         colours = vecs[i].reshape(P * P, 3).clip(0, 1)  # (row, col, channel) -> one RGB per pixel
         ax_one.imshow(colours[None], aspect="auto", interpolation="nearest")
         ax_one.set_yticks([])
-        ax_one.set_xlabel(self.t("channel") + " ÷ 3")
+        ax_one.set_xlabel(self.t("pixel_index", n=P * P))
         ax_one.set_title(self.t("one_vector", i=i, k=vecs.shape[1]), fontsize=10)
 
 
@@ -987,6 +995,7 @@ def patch_explorer(patchify_fn: Callable, unpatchify_fn: Callable | None = None,
 
 MESSAGES.update({
     "model_dim": {"ja": "次元 d_model", "zh": "维度 d_model", "en": "d_model"},
+    "dim_index": {"ja": "次元 i", "zh": "维度 i", "en": "dimension i"},
     "position": {"ja": "位置", "zh": "位置", "en": "position"},
     "pe_title": {"ja": "位置エンコーディング（行 = 位置、列 = 次元）", "zh": "位置编码（行 = 位置，列 = 维度）",
                  "en": "positional encoding (rows = positions, columns = dims)"},
@@ -1014,7 +1023,7 @@ class PositionalExplorer(Explorer):
         self.fn = sincos_fn
         c = self.controls
         c["dim"] = widgets.Dropdown(options=[16, 32, 64, 128], value=32, description=self.t("model_dim"))
-        c["column"] = widgets.IntSlider(value=6, min=0, max=31, description=self.t("channel"),
+        c["column"] = widgets.IntSlider(value=6, min=0, max=31, description=self.t("dim_index"),
                                         continuous_update=False)
         c["position"] = widgets.IntSlider(value=20, min=0, max=self.num_positions - 1,
                                           description=self.t("position"), continuous_update=False)
@@ -1033,7 +1042,7 @@ class PositionalExplorer(Explorer):
         got, problem = self._call_user(self.fn, n, d)
         messages, pe, match = [], None, None
         if problem is not None:
-            messages.append(self._problem_message(problem))
+            messages.append(self._problem_message(problem, self.fn))
         else:
             pe = _np(got)
             diff = self._compare("sincos_1d", pe, ref, atol=1e-4)
@@ -1053,7 +1062,7 @@ class PositionalExplorer(Explorer):
         ax_pe.axvline(col, color="black", lw=1)
         ax_pe.axhline(p, color="black", lw=1, ls=":")
         ax_pe.set_title(self.t("pe_title"), fontsize=9)
-        ax_pe.set_xlabel(self.t("channel"))
+        ax_pe.set_xlabel(self.t("dim_index"))
         ax_pe.set_ylabel(self.t("position"))
         wavelength = 2 * math.pi * 10000 ** ((col - col % 2) / d)
         kind = "sin" if col % 2 == 0 else "cos"

@@ -88,6 +88,27 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
         if page.startswith("exercises/"):
             p.wait_for_function("() => Array.from(document.querySelectorAll('.cell_output img'))"
                                 ".some(i => i.complete && i.naturalWidth > 0)", timeout=15000)
+        # Markdown that did not render: literal ** in the text a reader sees (outside code).
+        raw = p.evaluate("""() => {
+            const walker = document.createTreeWalker(document.querySelector('main') || document.body,
+                                                     NodeFilter.SHOW_TEXT);
+            const hits = [];
+            while (walker.nextNode()) {
+                const n = walker.currentNode;
+                if (n.nodeValue.includes('**') && !n.parentElement.closest('pre, code, script, style, mjx-container'))
+                    hits.push(n.nodeValue.trim().slice(0, 80));
+            }
+            return hits;
+        }""")
+        assert not raw, f"unrendered Markdown emphasis: {raw}"
+        # The language switch is visible, not hidden under the top bar.
+        covered = p.evaluate("""() => {
+            const a = document.querySelector('a.course-lang-switch');
+            const r = a.getBoundingClientRect();
+            const e = document.elementFromPoint(r.left + r.width / 2, r.top + 2);
+            return !(e && (e === a || a.contains(e)));
+        }""")
+        assert not covered, "the language switch is covered by another element"
         visit.page.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True)
         visit.assert_clean()
         # The switcher lands on the same page of the other edition.

@@ -67,7 +67,7 @@ def test_attention_explorer_reports_differences_and_todo():
 
     todo = W.attention_explorer(_ni, lang="zh")
     assert todo.state["weights"] is None and todo.state["match"] is None
-    assert W.tr(W.MESSAGES, "not_implemented", "zh") in todo.status.value
+    assert W.tr(W.MESSAGES, "not_implemented", "zh", fn="_ni") in todo.status.value
     assert bytes(todo.image.value).startswith(b"\x89PNG")  # the reference is drawn instead
     bundle = todo._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
@@ -195,3 +195,23 @@ def test_masking_explorer_reconstructs_from_exactly_that_mask(monkeypatch):
         removed = s["digit_mask"].reshape(g, g).astype(bool)
         blocks = s["digit_masked"][0].reshape(g, P, g, P).transpose(0, 2, 1, 3)
         assert np.allclose(blocks[removed], 0.5)
+
+
+def test_each_unimplemented_function_is_named_in_the_status():
+    def split_heads(x, num_heads):
+        raise NotImplementedError
+
+    def merge_heads(x):
+        raise NotImplementedError
+
+    w = W.head_splitter(split_heads, merge_heads, lang="ja")
+    lines = w.status.value.split("<br>")
+    assert W.tr(W.MESSAGES, "not_implemented", "ja", fn="split_heads") in lines
+    assert W.tr(W.MESSAGES, "not_implemented", "ja", fn="merge_heads") in lines
+
+
+def test_no_control_label_is_cut_off():
+    w = W.positional_explorer(lambda n, d: (_ for _ in ()).throw(NotImplementedError()), lang="zh")
+    for control in w.controls.values():
+        assert control.style.description_width == "initial", control.description
+    assert w.controls["column"].description == W.tr(W.MESSAGES, "dim_index", "zh")
