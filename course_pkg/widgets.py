@@ -995,7 +995,7 @@ def patch_explorer(patchify_fn: Callable, unpatchify_fn: Callable | None = None,
 
 MESSAGES.update({
     "model_dim": {"ja": "次元 d_model", "zh": "维度 d_model", "en": "d_model"},
-    "dim_index": {"ja": "次元 i", "zh": "维度 i", "en": "dimension i"},
+    "dim_index": {"ja": "次元の番号", "zh": "维度序号", "en": "dimension index"},
     "position": {"ja": "位置", "zh": "位置", "en": "position"},
     "pe_title": {"ja": "位置エンコーディング（行 = 位置、列 = 次元）", "zh": "位置编码（行 = 位置，列 = 维度）",
                  "en": "positional encoding (rows = positions, columns = dims)"},
