@@ -15,7 +15,7 @@ MESSAGES = {
                "zh": "`{fn}` 抛出了 {exc}（输入形状: {shapes}）: {msg}",
                "en": "`{fn}` raised {exc} (input shapes: {shapes}): {msg}"},
     "not_implemented": {"ja": "`{fn}` はまだ実装されていません（NotImplementedError）。",
-                        "zh": "`{fn}` 尚未实现（NotImplementedError）。",
+                        "zh": "`{fn}` 还没有实现（NotImplementedError）。",
                         "en": "`{fn}` is not implemented yet (NotImplementedError)."},
     "call_timeout": {"ja": "`{fn}` が制限時間内に終わりませんでした（入力の形状: {shapes}）。",
                      "zh": "`{fn}` 未在时限内结束（输入形状: {shapes}）。",
