@@ -167,11 +167,20 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
     for j in range(1, gw):
         ax.axvline(j * patch_size - 0.5, color="white", lw=1)
     if numbers and gh * gw <= 256:
+        # Up to 10 x 10 every patch is numbered; on finer grids only the first row, the first
+        # column and the last patch, which is enough to read the raster order and stays legible.
+        from matplotlib import patheffects
+
+        dense = max(gh, gw) > 10
+        outline = [patheffects.withStroke(linewidth=2, foreground="black")]
         for i in range(gh):
             for j in range(gw):
+                n = i * gw + j
+                if dense and not (i == 0 or j == 0 or n == gh * gw - 1):
+                    continue
                 centre = (j + 0.5) * patch_size - 0.5, (i + 0.5) * patch_size - 0.5
-                ax.text(*centre, str(i * gw + j), color="yellow", ha="center", va="center",
-                        fontsize=max(5, min(10, 80 // max(gh, gw))))
+                ax.text(*centre, str(n), color="yellow", ha="center", va="center",
+                        fontsize=7 if dense else 10, path_effects=outline)
     ax.set_title(tr(MESSAGES, "patch_grid", lang, n=gh * gw, p=patch_size))
     return ax
 
