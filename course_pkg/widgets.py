@@ -209,9 +209,9 @@ class Explorer:
         except Exception as err:  # noqa: BLE001 - shown to the reader
             return None, f"{type(err).__name__}: {err}"
 
-    def _problem_message(self, problem: str, fn: Callable | str) -> str:
-        """The status line for a failed call of ``fn`` (a function or its name)."""
-        name = fn if isinstance(fn, str) else getattr(fn, "__name__", "?")
+    def _problem_message(self, problem: str, fn: Callable) -> str:
+        """The status line for a failed call of the explored function ``fn``, named in it."""
+        name = getattr(fn, "__name__", "?")
         if problem == "todo":
             return self.t("not_implemented", fn=name)
         return self.t("error", fn=name, err=html.escape(problem))

@@ -28,17 +28,9 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     return weights @ v, weights
 '''
 
-ONLY_3D_01 = '''
-import math
-import torch
-
-def scaled_dot_product_attention(q, k, v, mask=None):
-    scores = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.nan_to_num(torch.softmax(scores, dim=-1), nan=0.0)
-    return weights @ v, weights
-'''
+# The correct code with one bug: it transposes axes 1 and 2, which is right only for 3-D inputs.
+ONLY_3D_01 = CORRECT_01.replace("k.transpose(-2, -1)", "k.transpose(1, 2)")
+assert ONLY_3D_01 != CORRECT_01
 
 ZEROS_01 = '''
 import torch
