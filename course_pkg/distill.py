@@ -133,7 +133,13 @@ def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     Logits are ``(B, K)``, ``labels`` ``(B,)``. The KL divergence is summed over the
     classes and averaged over the batch (PyTorch ``reduction="batchmean"``, the true
     KL). The tau^2 factor keeps the gradient scale independent of tau (Hinton et al.
-    2015). DeiT's defaults for soft distillation: tau = 3, lambda = 0.1 (§5.2 / code).
+    2015). The defaults tau = 3.0, lambda = 0.1 are the paper's values for soft distillation
+    ("We take the typical values tau = 3.0 and lambda = 0.1 for the usual (soft)
+    distillation", Touvron et al. 2021, §6 "Initialization and hyper-parameters", after
+    Cho & Hariharan 2019). The official code's command-line defaults differ:
+    ``--distillation-tau 1.0``, ``--distillation-alpha 0.5`` (alpha is lambda), with
+    ``--distillation-type none``. The shipped ``deit_digits`` uses tau = 1, lambda = 0.5
+    (``course_pkg.recipes.DEIT_DISTILL``).
     (The official ``DistillationLoss`` divides the summed KL by ``B*K`` instead of ``B``,
     i.e. its KL term is ``K`` times smaller.)
     """

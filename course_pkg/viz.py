@@ -312,7 +312,9 @@ def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, a
 
     ``image`` and ``reconstruction`` are ``(C, H, W)``; ``mask`` is ``(N,)`` over a square
     patch grid, 1 = removed (shown grey). With ``paste_visible`` the visible patches of
-    the reconstruction panel are the original pixels, as in the MAE paper. Returns the Figure.
+    the reconstruction panel are the original pixels, a visual aid the MAE paper chose not
+    to use: its Fig. 2 shows the raw output on visible patches too (He et al., 2022, Fig. 2
+    caption). ``paste_visible=False`` gives the paper's view. Returns the Figure.
     """
     import matplotlib.pyplot as plt
 
