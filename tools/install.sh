@@ -64,11 +64,25 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 else
   echo "install [2/3]: pip install -e .[$extras] into .venv (first time: about 2 minutes, 1.7 GB)"
   # pip's own lines (Collecting / Downloading / Installing) are the progress; drop the noise.
+  # pip is silent while it unpacks (torch alone takes a minute): say so every 20 s.
   set +e
   .venv/bin/python -m pip install --disable-pip-version-check --progress-bar on \
-      -c constraints.txt -e ".[${extras}]" 2>&1 \
-    | grep --line-buffered -v -e "is ignored: it is neither a file nor a directory" \
-           -e "^Requirement already satisfied"
+      -c constraints.txt -e ".[${extras}]" 2>&1 | {
+    t0=$SECONDS
+    while :; do
+      IFS= read -r -t 20 line; status=$?
+      if [ $status -eq 0 ]; then
+        case "$line" in
+          *"is ignored: it is neither a file nor a directory"*|"Requirement already satisfied"*) ;;
+          *) printf '%s\n' "$line" ;;
+        esac
+      elif [ $status -gt 128 ]; then
+        echo "install:   pip is still working ($((SECONDS - t0)) s)"
+      else
+        break
+      fi
+    done
+  }
   rc="${PIPESTATUS[0]}"
   set -e
   [ "$rc" -eq 0 ] || { echo "install: pip failed with exit status $rc (see above)" >&2; exit 1; }
