@@ -45,7 +45,7 @@ if [ ${#debs[@]} -gt 0 ]; then
     command -v sudo >/dev/null || { echo "install: run as root or install sudo to add: ${debs[*]}" >&2; exit 2; }
     sudo="sudo"
   fi
-  echo "install [1/3]: apt-get install ${debs[*]} (first time: about 2 minutes, 0.6 GB)"
+  echo "install [1/3]: apt-get install ${debs[*]} (first time: about 2 minutes, 1 GB)"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${debs[@]}"
   fonts_changed=1
@@ -62,7 +62,7 @@ want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16) $extras"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "install [2/3]: .venv already has the $what packages"
 else
-  echo "install [2/3]: pip install -e .[$extras] into .venv (first time: about 2 minutes, 1.7 GB)"
+  echo "install [2/3]: pip install -e .[$extras] into .venv (first time: about 3 minutes, 1.7 GB)"
   # pip's own lines (Collecting / Downloading / Installing) are the progress; drop the noise.
   # pip is silent while it unpacks (torch alone takes a minute): say so every 20 s.
   set +e
