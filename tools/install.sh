@@ -45,7 +45,7 @@ if [ ${#debs[@]} -gt 0 ]; then
     command -v sudo >/dev/null || { echo "install: run as root or install sudo to add: ${debs[*]}" >&2; exit 2; }
     sudo="sudo"
   fi
-  echo "install [1/3]: apt-get install ${debs[*]} (first time: about 2 minutes, 1 GB)"
+  echo "install [1/3]: apt-get install ${debs[*]} (first time: 2-5 minutes, 1 GB)"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${debs[@]}"
   fonts_changed=1
