@@ -70,7 +70,15 @@ def test_present_node_and_npm_are_left_alone(tmp_path):
                    capture_output=True, text=True, timeout=60)
     installed = Path(env["APT_LOG"]).read_text().splitlines()[1].split()
     assert "nodejs" not in installed and "npm" not in installed
-    assert {"chromium", "poppler-utils"} <= set(installed)   # the book mode needs them too
+    assert {"chromium", "poppler-utils", "libatomic1"} <= set(installed)
+
+
+def test_the_book_mode_needs_no_playwright_library(tmp_path):
+    project, env = _fake_machine(tmp_path, have_venv_module=True)
+    subprocess.run(["bash", str(project / "tools" / "install.sh"), "book"], env=env,
+                   capture_output=True, text=True, timeout=60)
+    installed = Path(env["APT_LOG"]).read_text().splitlines()[1].split()
+    assert "libatomic1" not in installed and {"chromium", "poppler-utils"} <= set(installed)
 
 
 @pytest.mark.parametrize("mode", ["tests", "Book", "book test", "--help"])
