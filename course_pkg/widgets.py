@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .i18n import current_lang, normalize_lang, tr
+from .widget_specs import KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, spec
 
 DPI = 72
 FONTS = {
@@ -98,6 +99,17 @@ MESSAGES = {
     "yes": {"ja": "オン", "zh": "开", "en": "on"},
     "no": {"ja": "オフ", "zh": "关", "en": "off"},
     "padding_token": {"ja": "[PAD]", "zh": "[PAD]", "en": "[PAD]"},
+    # page version (course_pkg.live): read-outs and alt text of the reference's figure
+    "row_sums_page": {"ja": "各行の和: {sums}", "zh": "每行之和：{sums}", "en": "row sums: {sums}"},
+    "scores_page": {"ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る：{scaled}、T = {t:.2g}、d_k = {dk}）",
+                    "zh": "分数 = QKᵀ × {factor:.3g}（除以 √d_k：{scaled}，T = {t:.2g}，d_k = {dk}）",
+                    "en": "scores = QKᵀ × {factor:.3g} (divide by √d_k: {scaled}, T = {t:.2g}, d_k = {dk})"},
+    "alt_attention": {
+        "ja": "注意の重みのヒートマップ。入力：{source}、クエリ {i}「{tok}」、√d_k で割る：{scaled}、温度 T = {t:.2g}、マスク：{mask}",
+        "zh": "注意力权重热图。输入：{source}，查询 {i}“{tok}”，除以 √d_k：{scaled}，温度 T = {t:.2g}，掩码：{mask}",
+        "en": "attention weights heatmap; input: {source}, query {i} ('{tok}'), divide by √d_k: {scaled}, "
+              "temperature T = {t:.2g}, mask: {mask}",
+    },
 }
 
 # A toy sentence per language with the role of each token, from which the
@@ -142,36 +154,85 @@ def _np(t) -> np.ndarray:
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
 
 
+def _option_pairs(control: dict, t: Callable) -> list:
+    """``(label, value)`` pairs of a toggle/choice/steps control (numbers label themselves)."""
+    return [(t(o[0]), o[1]) if isinstance(o, list) else (str(o), o) for o in control["options"]]
+
+
+def build_control(control: dict, t: Callable) -> widgets.Widget:
+    """The ipywidget of one control of a description (``course_pkg.widget_specs``)."""
+    kind, label, value = control["kind"], t(control["label"]), control["value"]
+    if kind == "toggle":
+        return widgets.ToggleButtons(options=_option_pairs(control, t), value=value, description=label)
+    if kind == "choice":
+        return widgets.Dropdown(options=_option_pairs(control, t), value=value, description=label)
+    if kind == "steps":
+        return widgets.SelectionSlider(options=_option_pairs(control, t), value=value, description=label,
+                                       continuous_update=False)
+    if kind == "check":
+        return widgets.Checkbox(value=value, description=label)
+    sliders = {"int": widgets.IntSlider, "float": widgets.FloatSlider, "log": widgets.FloatLogSlider}
+    if kind not in sliders:
+        raise ValueError(f"control {control['name']!r}: unknown kind {kind!r}; expected one of {KINDS}")
+    extra = {"base": control["base"]} if kind == "log" else {}
+    return sliders[kind](value=value, min=control["min"], max=control["max"], step=control["step"],
+                         description=label, continuous_update=False, **extra)
+
+
 class Explorer:
     """Common parts: controls, state, a figure shown as PNG, a status line.
 
-    Subclasses build ``self.controls`` and implement :meth:`compute` (fill
-    ``self.state``) and :meth:`draw` (draw ``self.state`` on a figure).
+    Subclasses name their description (``widget``, a key of ``course_pkg.widget_specs.SPECS``),
+    from which the controls are built, and implement :meth:`compute` (fill ``self.state``),
+    :meth:`draw` (draw ``self.state`` on a figure) and :meth:`page_data` (the inputs the page
+    version needs, see ``course_pkg.live``).
     """
 
+    widget = ""
     figsize = (10, 4)
     margins = {"left": 0.07, "right": 0.98, "top": 0.9, "bottom": 0.2, "wspace": 0.35}
 
-    def __init__(self, lang: str | None = None):
+    def __init__(self, lang: str | None = None, **values):
         self.lang = _lang(lang)
-        self.controls: dict[str, widgets.Widget] = {}
+        self.spec = spec(self.widget, **values)
+        self.controls: dict[str, widgets.Widget] = {
+            c["name"]: build_control(c, self.t) for c in self.spec["controls"]}
         self.state: dict = {}
         self.figure: Figure | None = None
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.status = widgets.HTML()
         self.notes = widgets.HTML()
+        self._finish()
 
     def t(self, key: str, **fmt) -> str:
         return tr(MESSAGES, key, self.lang, **fmt)
 
-    def _finish(self, rows: list[widgets.Widget]) -> None:
-        """Lay out the controls, wire them, compute and render once."""
+    def _finish(self) -> None:
+        """Lay out the controls by rows, wire them and their dependencies, compute and render once."""
+        for c in self.spec["controls"]:
+            if "depends" in c:
+                self.controls[c["depends"]["on"]].observe(
+                    lambda change, c=c: self._follow(c, change["new"]), names="value")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = "initial"  # never cut a label ("パッチサイ…")
+        rows = [widgets.HBox([self.controls[n] for n in row]) if len(row) > 1 else self.controls[row[0]]
+                for row in self.spec["rows"]]
         self.box = widgets.VBox(rows + [self.status, self.image, self.notes])
         self.update()
+
+    def _follow(self, control: dict, value) -> None:
+        """Set the range or options of ``control`` from its ``depends`` table for ``value``."""
+        dep, widget = control["depends"], self.controls[control["name"]]
+        if "max" in dep:
+            widget.max = dep["max"][str(value)]
+            return
+        options = dep["options"][str(value)]
+        old = widget.value
+        with widget.hold_trait_notifications():
+            widget.options = options
+            widget.value = old if old in options else options[len(options) // 2]
 
     def _on_change(self, _change=None) -> None:
         self.update()
@@ -225,11 +286,36 @@ class Explorer:
             return self.t("values_differ", what=what, diff=diff, where=where)
         return None
 
+    # page version ----------------------------------------------------------
+    def page_data(self) -> tuple[dict, bool]:  # pragma: no cover - abstract
+        """``(data, recorded)``: the inputs of the page version (``course_pkg.live``), and whether
+        they are the explored function's recorded results (True) or inputs from which the page
+        computes the reference (False)."""
+        raise NotImplementedError
+
+    def live_html(self) -> str | None:
+        """The page version as HTML, or None when the page could not show the same figure: an
+        explored function that runs but differs from the reference, in a widget whose page
+        version computes the reference (it would show other numbers than the notebook)."""
+        from . import live
+
+        if self.state.get("match") is False and not self.records_function:
+            return None
+        return live.page_html(self)
+
+    records_function = False  # True: page_data holds the explored function's results
+
     # display -------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
+        from . import live
+
         bundle = self.box._repr_mimebundle_(**kwargs) or {}
         if self.image.value:
             bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        if live.exporting():
+            page = self.live_html()
+            if page:
+                bundle["text/html"] = page
         return bundle
 
     def __repr__(self) -> str:
@@ -292,36 +378,16 @@ class AttentionExplorer(Explorer):
     figsize = (11, 3.8)
     margins = {"left": 0.08, "right": 0.98, "top": 0.9, "bottom": 0.24, "wspace": 0.3}
 
+    widget = "attention"
+
     def __init__(self, fn: Callable, reference: Callable | None = None, lang: str | None = None):
-        super().__init__(lang)
         from .attention import scaled_dot_product_attention
 
         self.fn = fn
         self.reference = reference or scaled_dot_product_attention
-        self._sentence = _sentence_qkv(self.lang)
+        self._sentence = _sentence_qkv(_lang(lang))
         self._image = None  # built lazily: loading a photograph takes a moment
-        n = len(self._sentence[0])
-        c = self.controls
-        c["source"] = widgets.ToggleButtons(
-            options=[(self.t("sentence"), "sentence"), (self.t("image"), "image")],
-            value="sentence", description=self.t("source"))
-        c["query"] = widgets.IntSlider(value=3, min=0, max=n - 1, description=self.t("query"),
-                                       continuous_update=False)
-        c["scale"] = widgets.Checkbox(value=True, description=self.t("scale"))
-        c["temperature"] = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
-                                                  description=self.t("temperature"),
-                                                  continuous_update=False)
-        c["mask"] = widgets.ToggleButtons(
-            options=[(self.t("mask_none"), "none"), (self.t("mask_causal"), "causal"),
-                     (self.t("mask_padding"), "padding")],
-            value="none", description=self.t("mask"))
-        c["source"].observe(self._on_source, names="value")
-        self._finish([c["source"], widgets.HBox([c["query"], c["temperature"], c["scale"]]), c["mask"]])
-
-    def _on_source(self, change) -> None:
-        n = len(self._tokens())
-        self.controls["query"].max = n - 1
-        self.controls["query"].value = min(self.controls["query"].value, n - 1)
+        super().__init__(lang)
 
     def _tokens(self) -> list[str]:
         if self.controls["source"].value == "sentence":
@@ -362,7 +428,8 @@ class AttentionExplorer(Explorer):
         # fn divides by sqrt(d_k) itself: passing q * c gives scores q k^T * c / sqrt(d_k).
         c = (1.0 if scaled else math.sqrt(dk)) / temp
         factor = c / math.sqrt(dk)
-        ref_out, ref_w = self.reference(q * c, k, v, mask=mask)
+        # The reference in float64: the numbers the page version (float64 in the browser) shows.
+        ref_out, ref_w = self.reference(q.double() * c, k.double(), v.double(), mask=mask)
         result, problem = self._call_user(self.fn, q * c, k, v, mask=mask)
         messages = [self.t("scores_note", factor=factor, scaled=self.t("yes" if scaled else "no"),
                            t=temp, dk=dk, c=c)]
@@ -390,6 +457,22 @@ class AttentionExplorer(Explorer):
             "row_sums": None if w is None else w.sum(-1), "match": match,
             "query": int(self.controls["query"].value), "messages": messages,
         }
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Queries, keys and values of both sources (float32), their tokens and the photo."""
+        from .live import f32, image_uri
+
+        tokens, q, k, v = self._sentence
+        pad = self.t("padding_token")
+        zeros = torch.zeros(2, q.shape[1])
+        sentence = {"tokens": tokens + [pad] * 2, "n_real": len(tokens),
+                    "q": f32(torch.cat([q, zeros])), "k": f32(torch.cat([k, zeros])), "v": f32(torch.cat([v, zeros]))}
+        if self._image is None:
+            self._image = _image_qkv()
+        img, iq, ik, iv = self._image
+        image = {"tokens": [self.t("patch", i=i) for i in range(iq.shape[0])], "n_real": iq.shape[0] - 4,
+                 "q": f32(iq), "k": "q" if torch.equal(iq, ik) else f32(ik), "v": f32(iv), "photo": image_uri(_np(img)), "grid": 4}
+        return {"sentence": sentence, "image": image}, False
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -483,10 +566,6 @@ MESSAGES.update({
 })
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 class HeadSplitter(Explorer):
     """Explore ``split_fn(x, num_heads)`` (and optionally ``merge_fn``) on a labelled tensor.
 
@@ -501,30 +580,18 @@ class HeadSplitter(Explorer):
     margins = {"left": 0.05, "right": 0.99, "top": 0.85, "bottom": 0.12, "wspace": 0.3}
     num_tokens = 4
 
-    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
-        super().__init__(lang)
-        self.split_fn, self.merge_fn = split_fn, merge_fn
-        c = self.controls
-        c["dim"] = widgets.Dropdown(options=[8, 12, 24], value=12, description=self.t("dim"))
-        c["heads"] = widgets.SelectionSlider(options=_divisors(12), value=3, description=self.t("heads"),
-                                             continuous_update=False)
-        c["dim"].observe(self._on_dim, names="value")
-        self._finish([widgets.HBox([c["dim"], c["heads"]])])
+    widget = "heads"
 
-    def _on_dim(self, change) -> None:
-        heads = self.controls["heads"]
-        options = _divisors(change["new"])
-        old = heads.value
-        with heads.hold_trait_notifications():
-            heads.options = options
-            heads.value = old if old in options else options[len(options) // 2]
+    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
+        self.split_fn, self.merge_fn = split_fn, merge_fn
+        super().__init__(lang)
 
     def compute(self) -> None:
         from .attention import split_heads as ref_split
 
         D, H, N = int(self.controls["dim"].value), int(self.controls["heads"].value), self.num_tokens
         if D % H:  # transient state while the options change
-            H = _divisors(D)[0]
+            H = divisors(D)[0]
         x = torch.arange(N * D, dtype=torch.float32).reshape(1, N, D)
         want = ref_split(x, H)
         messages = []
@@ -673,28 +740,20 @@ class MaskingExplorer(Explorer):
     or None when the MAE is unavailable.
     """
 
+    widget = "masking"
     figsize = (11, 3.0)
     margins = {"left": 0.02, "right": 0.98, "top": 0.88, "bottom": 0.04, "wspace": 0.08}
     photo_size = 128
 
     def __init__(self, random_masking_fn: Callable, unshuffle_fn: Callable | None = None,
                  lang: str | None = None, image: str = "chelsea", digit_index: int = 0):
-        super().__init__(lang)
-        from .data import SAMPLE_IMAGES
-
         self.fn, self.unshuffle_fn = random_masking_fn, unshuffle_fn
         self._photos: dict[str, torch.Tensor] = {}
         self._digit = None
         self._mae = None
         self._mae_error = None
         self.digit_index = digit_index
-        c = self.controls
-        c["mask_ratio"] = widgets.FloatSlider(value=0.75, min=0.0, max=0.95, step=0.05,
-                                              description=self.t("mask_ratio"), continuous_update=False)
-        c["seed"] = widgets.IntSlider(value=0, min=0, max=20, description=self.t("seed"),
-                                      continuous_update=False)
-        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
-        self._finish([widgets.HBox([c["mask_ratio"], c["seed"], c["image"]])])
+        super().__init__(lang, image=image)
 
     def _photo(self) -> torch.Tensor:
         from .data import sample_image
@@ -878,32 +937,19 @@ class PatchExplorer(Explorer):
     ``(N, P*P*3)`` or None, ``grid``, ``match``, ``roundtrip_ok``, ``explanation``.
     """
 
+    widget = "patches"
     figsize = (11, 3.6)
     margins = {"left": 0.03, "right": 0.98, "top": 0.88, "bottom": 0.16, "wspace": 0.25}
-    image_size = 96
-    sizes = (4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32)
+    image_size = PATCH_IMAGE_SIZE
 
     def __init__(self, patchify_fn: Callable, unpatchify_fn: Callable | None = None,
                  lang: str | None = None, image: str = "astronaut"):
-        super().__init__(lang)
-        from .data import SAMPLE_IMAGES, sample_image
+        from .data import sample_image
 
         self.fn, self.unpatchify_fn = patchify_fn, unpatchify_fn
         self._sample_image = sample_image
         self._photos: dict[str, torch.Tensor] = {}
-        c = self.controls
-        c["patch_size"] = widgets.Dropdown(options=list(self.sizes), value=16, description=self.t("patch_size"))
-        c["patch"] = widgets.IntSlider(value=0, min=0, max=35, description=self.t("patch_index"),
-                                       continuous_update=False)
-        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
-        c["patch_size"].observe(self._on_size, names="value")
-        self._finish([widgets.HBox([c["patch_size"], c["patch"], c["image"]])])
-
-    def _on_size(self, change) -> None:
-        P = change["new"]
-        g = self.image_size // P
-        slider = self.controls["patch"]
-        slider.max = max(g * g - 1, 0)
+        super().__init__(lang, image=image)
 
     def _photo(self) -> torch.Tensor:
         name = self.controls["image"].value
@@ -1016,22 +1062,13 @@ class PositionalExplorer(Explorer):
 
     figsize = (12, 3.4)
     margins = {"left": 0.05, "right": 0.98, "top": 0.88, "bottom": 0.15, "wspace": 0.3}
-    num_positions = 64
+    num_positions = POSITIONS
+
+    widget = "positional"
 
     def __init__(self, sincos_fn: Callable, lang: str | None = None):
-        super().__init__(lang)
         self.fn = sincos_fn
-        c = self.controls
-        c["dim"] = widgets.Dropdown(options=[16, 32, 64, 128], value=32, description=self.t("model_dim"))
-        c["column"] = widgets.IntSlider(value=6, min=0, max=31, description=self.t("dim_index"),
-                                        continuous_update=False)
-        c["position"] = widgets.IntSlider(value=20, min=0, max=self.num_positions - 1,
-                                          description=self.t("position"), continuous_update=False)
-        c["dim"].observe(self._on_dim, names="value")
-        self._finish([widgets.HBox([c["dim"], c["column"], c["position"]])])
-
-    def _on_dim(self, change) -> None:
-        self.controls["column"].max = change["new"] - 1
+        super().__init__(lang)
 
     def compute(self) -> None:
         from .positional import sincos_1d as ref_fn

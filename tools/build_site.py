@@ -31,12 +31,13 @@ _sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), 
 # sphinx-thebe and sphinx-comments put CDN URLs in every page; the site is offline.
 extensions = [e for e in extensions if e not in ("sphinx_thebe", "sphinx_comments")]
 extensions.append("sphinx_course")
-# Widgets: require.js and the HTML manager are served from _static/vendor (tools/vendor.py).
-nb_ipywidgets_js = {
-    "vendor/requirejs/require.js": {},
-    "widgets-offline.js": {},
-    "vendor/html-manager/dist/embed-amd.js": {},
-}
+# Widgets: each explorer's output carries its live page version as text/html (course_pkg/live.py,
+# added while COURSE_LIVE_WIDGETS=1); the page shows that instead of saved ipywidgets state, so no
+# widget manager, require.js or widget state is loaded.
+nb_ipywidgets_js = {}
+extensions.append("sphinx_live_widgets")
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
+                              ("html", "application/vnd.jupyter.widget-state+json", None)]
 html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-buttons.html"]
 # Exercise pages are executed as they stand: the stubs raise NotImplementedError (their cells
 # carry the "raises-exception" tag), the self-check says so in the reader's language, and every
@@ -74,7 +75,7 @@ def copy_exercises(lang: str) -> None:
 
 
 def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads),
+    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), COURSE_LIVE_WIDGETS="1",
                MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT), "-q",
            "-D", f"language={LANGS[lang]}", "-D", f"html_title={TITLES[lang]}",
