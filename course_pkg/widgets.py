@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .i18n import current_lang, normalize_lang, tr
-from .widget_specs import KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, spec
+from .widget_specs import HEAD_DIMS, KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, option_values, spec
 
 DPI = 72
 FONTS = {
@@ -104,6 +104,37 @@ MESSAGES = {
     "scores_page": {"ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る：{scaled}、T = {t:.2g}、d_k = {dk}）",
                     "zh": "分数 = QKᵀ × {factor:.3g}（除以 √d_k：{scaled}，T = {t:.2g}，d_k = {dk}）",
                     "en": "scores = QKᵀ × {factor:.3g} (divide by √d_k: {scaled}, T = {t:.2g}, d_k = {dk})"},
+    "alt_heads": {
+        "ja": "ヘッドへの分割の図。D = {D}、H = {H}（1 ヘッド D/H = {dh} チャネル）。{status}",
+        "zh": "分头示意图。D = {D}，H = {H}（每个头 D/H = {dh} 个通道）。{status}",
+        "en": "split into heads: D = {D}, H = {H} ({dh} channels per head). {status}",
+    },
+    "alt_masking": {
+        "ja": "写真「{image}」のマスク：マスク率 {ratio:.2f}、シード {seed}、{n} パッチのうち {kept} 個が見え、残りは灰色。"
+              "数字画像に同じマスクをかけ、MAE が再構成した図。",
+        "zh": "照片“{image}”的掩码：掩码率 {ratio:.2f}，种子 {seed}，{n} 个 patch 中 {kept} 个可见，其余为灰色。"
+              "同样的掩码作用于数字图像，并由 MAE 重建。",
+        "en": "mask of photo '{image}': ratio {ratio:.2f}, seed {seed}, {kept} of {n} patches visible, the rest grey; "
+              "the same mask on a digit and the MAE's reconstruction.",
+    },
+    "alt_patches": {"ja": "写真「{image}」をパッチサイズ P = {p} で分割した図。{verdict}",
+                    "zh": "把照片“{image}”按 patch 大小 P = {p} 切分的图。{verdict}",
+                    "en": "photo '{image}' cut into patches of size P = {p}. {verdict}"},
+    "alt_patches_ok": {"ja": "{g}×{g} = {n} パッチ、パッチ {i} とその平坦化したベクトルを強調。",
+                       "zh": "{g}×{g} = {n} 个 patch，突出显示 patch {i} 及其展平后的向量。",
+                       "en": "{g}×{g} = {n} patches; patch {i} and its flattened vector highlighted."},
+    "alt_patches_bad": {"ja": "P = {p} は {s} を割り切らず、右端と下端の余り（赤）はどのパッチにも入らない。",
+                        "zh": "P = {p} 不能整除 {s}，右边和下边的剩余部分（红色）不属于任何 patch。",
+                        "en": "P = {p} does not divide {s}: the red strips belong to no patch."},
+    "alt_positional": {
+        "ja": "位置エンコーディング（{n} 位置 × d_model = {d}）のヒートマップ、次元 {c} の値（{kind}、波長 {wl:.3g}）、"
+              "位置どうしの内積と位置 {p} の内積。",
+        "zh": "位置编码（{n} 个位置 × d_model = {d}）的热图、维度 {c} 的值（{kind}，波长 {wl:.3g}）、"
+              "位置之间的点积以及位置 {p} 的点积。",
+        "en": "positional encoding ({n} positions × d_model = {d}) heatmap, dimension {c} ({kind}, wavelength {wl:.3g}), "
+              "dot products between positions and those of position {p}.",
+    },
+    "pe_shape": {"ja": "PE の形: {shape}", "zh": "PE 的形状：{shape}", "en": "PE shape: {shape}"},
     "alt_attention": {
         "ja": "注意の重みのヒートマップ。入力：{source}、クエリ {i}「{tok}」、√d_k で割る：{scaled}、温度 T = {t:.2g}、マスク：{mask}",
         "zh": "注意力权重热图。输入：{source}，查询 {i}“{tok}”，除以 √d_k：{scaled}，温度 T = {t:.2g}，掩码：{mask}",
@@ -148,6 +179,11 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple]:
     d = np.nan_to_num(np.abs(a.astype(np.float64) - b.astype(np.float64)), nan=np.inf)
     where = np.unravel_index(int(np.argmax(d)), d.shape)
     return float(d.max()), tuple(int(i) for i in where)
+
+
+def _bits(removed) -> str:
+    """A boolean vector ``(N,)`` as a hexadecimal number whose bit i is element i."""
+    return format(sum(1 << i for i, r in enumerate(_np(removed).reshape(-1)) if r), "x")
 
 
 def _np(t) -> np.ndarray:
@@ -639,6 +675,29 @@ class HeadSplitter(Explorer):
                       "receiver": receiver, "mixed": mixed, "shapes": shapes, "merge_ok": merge_ok,
                       "messages": messages}
 
+    records_function = True
+
+    def page_data(self) -> tuple[dict, bool]:
+        """For every (D, H) the controls offer: where each value of the explored split came from
+        (``x[0, n, d] = n * D + d``, so a value is its source index), and whether merging the
+        reference split gives ``x`` back. A function that fails is replaced by the reference."""
+        from .attention import split_heads as ref_split
+
+        N, split, merge, fallback = self.num_tokens, {}, {}, False
+        for D in HEAD_DIMS:
+            x = torch.arange(N * D, dtype=torch.float32).reshape(1, N, D)
+            for H in divisors(D):
+                want = ref_split(x, H)
+                got, problem = self._call_user(self.split_fn, x, H)
+                ok = problem is None and tuple(_np(got).shape) == tuple(want.shape)
+                fallback |= not ok
+                split[f"{D},{H}"] = np.rint(_np(got if ok else want)).astype(int).reshape(-1).tolist()
+                if self.merge_fn is not None:
+                    merged, mproblem = self._call_user(self.merge_fn, want)
+                    merge[f"{D},{H}"] = (mproblem is None and tuple(_np(merged).shape) == tuple(x.shape)
+                                         and bool(np.array_equal(_np(merged), _np(x))))
+        return {"tokens": N, "split": split, "merge": merge if self.merge_fn is not None else None}, not fallback
+
     def draw(self, fig: Figure) -> None:
         s = self.state
         D, H, N = s["dim"], s["heads"], self.num_tokens
@@ -769,7 +828,9 @@ class MaskingExplorer(Explorer):
                 from .checkpoints import load_pretrained
                 from .data import load_digits
 
-                self._mae = load_pretrained("mae_digits")
+                # float64: the same reconstruction on any number of threads (float32 differs by
+                # ~1e-6 between one and two), so the page's precomputed one is the notebook's.
+                self._mae = load_pretrained("mae_digits").double()
                 size = self._mae.config["img_size"]
                 self._digit = load_digits(size)[0][self.digit_index:self.digit_index + 1]
             except Exception as err:  # noqa: BLE001 - the widget still works without the MAE
@@ -860,7 +921,7 @@ class MaskingExplorer(Explorer):
             if d_valid is not False and d_removed.numel() == d_tokens.shape[1]:
                 device = next(mae.parameters()).device
                 mask = d_removed.float().unsqueeze(0).to(device)
-                recon = _np(mae.reconstruct(self._digit.to(device), mask)[0]).clip(0, 1)
+                recon = _np(mae.reconstruct(self._digit.double().to(device), mask)[0]).clip(0, 1)
                 digit_masked = _np(_grey_out(self._digit[0], d_removed, Pm))
                 digit_mask = _np(d_removed).astype(np.float32)
         self.state = {"mask_ratio": ratio, "seed": seed, "mask": _np(removed).astype(np.float32),
@@ -869,6 +930,64 @@ class MaskingExplorer(Explorer):
                       "digit": None if self._digit is None else _np(self._digit[0]),
                       "digit_mask": digit_mask, "digit_masked": digit_masked, "reconstruction": recon,
                       "valid": valid, "messages": messages}
+
+    records_function = True
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Every setting the controls offer (see :meth:`_page_data`), on one thread: the tiny
+        model's calls are 20 times faster so on a busy machine than with a thread per core."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._page_data()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _page_data(self) -> tuple[dict, bool]:
+        """Every setting the controls offer, precomputed (the browser has no torch generator):
+        per (mask ratio, seed), the removed patches of the photo and of the digit (hex bit
+        strings, patch 0 = lowest bit) and the tiny MAE's reconstruction of the digit from that
+        mask (float32, deflated, one per distinct mask). The photos are JPEG: only shown."""
+        from .live import f32, image_uri, packed
+        from .patches import patchify
+
+        ratio_c, seed_c = (next(c for c in self.spec["controls"] if c["name"] == n) for n in ("mask_ratio", "seed"))
+        ratios = [round(ratio_c["min"] + k * ratio_c["step"], 10)
+                  for k in range(round((ratio_c["max"] - ratio_c["min"]) / ratio_c["step"]) + 1)]
+        seeds = list(range(seed_c["min"], seed_c["max"] + 1, seed_c["step"]))
+        P = self.photo_size // PHOTO_GRID
+        x = patchify(self._photo().unsqueeze(0), P)
+        mae = self._load_mae()
+        d_tokens = patchify(self._digit, mae.patch_size) if mae is not None else None
+        photo_masks, digit_masks, distinct, valid = {}, {}, {}, True
+        for r in ratios:
+            for seed in seeds:
+                key = f"{r:.2f},{seed}"
+                _, removed, _, _, ok, _ = self._mask(x, r, seed)
+                valid &= ok is True
+                photo_masks[key] = _bits(removed)
+                if d_tokens is not None:
+                    _, d_removed, _, _, _, _ = self._mask(d_tokens, r, seed)
+                    digit_masks[key] = distinct.setdefault(_bits(d_removed), len(distinct))
+        data = {"ratios": ratios, "photos": {name: image_uri(_np(self._sample(name)), "jpeg", 70)
+                                             for name in option_values(self.spec["controls"][2])},
+                "tokens": x.shape[1], "grid": PHOTO_GRID, "photo_masks": photo_masks}
+        if d_tokens is not None:
+            order = sorted(distinct, key=distinct.get)
+            removed = torch.tensor([[(int(h, 16) >> i) & 1 for i in range(d_tokens.shape[1])] for h in order])
+            device = next(mae.parameters()).device
+            digit = self._digit.double().to(device)
+            # One mask at a time, as compute() does: a batch would round differently (~1e-6).
+            recon = torch.cat([mae.reconstruct(digit, row.float().unsqueeze(0).to(device)).cpu() for row in removed])
+            data.update({"digit": f32(self._digit[0, 0]), "digit_patch": mae.patch_size,
+                         "digit_tokens": d_tokens.shape[1], "digit_masks": digit_masks, "digit_mask_bits": order,
+                         "recon": packed(_np(recon).clip(0, 1)), "recon_shape": list(recon.shape[1:])})
+        return data, valid
+
+    def _sample(self, name: str) -> torch.Tensor:
+        from .data import sample_image
+
+        return self._photos.get(name) if name in self._photos else sample_image(name, self.photo_size)
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -992,6 +1111,14 @@ class PatchExplorer(Explorer):
                       "patches": patches, "ref_patches": ref, "match": match, "roundtrip_ok": roundtrip_ok,
                       "explanation": explanation, "messages": messages}
 
+    def page_data(self) -> tuple[dict, bool]:
+        """The photographs as PNG (lossless: the page patchifies exactly ``round(255 x) / 255``)."""
+        from .live import image_uri
+
+        names = option_values(next(c for c in self.spec["controls"] if c["name"] == "image"))
+        return {"size": self.image_size,
+                "photos": {name: image_uri(_np(self._sample_image(name, self.image_size))) for name in names}}, False
+
     def draw(self, fig: Figure) -> None:
         s = self.state
         P, g, S = s["patch_size"], s["grid"], self.image_size
@@ -1086,9 +1213,13 @@ class PositionalExplorer(Explorer):
             match = diff is None
             messages.append(diff or self.t("match"))
         shown = pe if match is not None and pe.shape == ref.shape else ref
-        sim = shown @ shown.T
+        sim = shown.astype(np.float64) @ shown.T.astype(np.float64)  # exact products: the page's numbers
         self.state = {"dim": d, "column": col, "position": int(self.controls["position"].value),
                       "pe": pe, "ref_pe": ref, "similarity": sim, "match": match, "messages": messages}
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Nothing but the number of positions: the page computes the sinusoids itself."""
+        return {"positions": self.num_positions}, False
 
     def draw(self, fig: Figure) -> None:
         s = self.state

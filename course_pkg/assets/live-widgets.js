@@ -76,16 +76,33 @@
   };
   var TAB10 = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
   function rgb(hex) { return [1, 3, 5].map(function (i) { return parseInt(hex.substr(i, 2), 16); }); }
-  function colour(name, t) {
-    var stops = MAPS[name], x = Math.min(Math.max(isFinite(t) ? t : 0, 0), 1) * (stops.length - 1);
-    var i = Math.min(Math.floor(x), stops.length - 2), f = x - i, a = rgb(stops[i]), b = rgb(stops[i + 1]);
-    return "rgb(" + [0, 1, 2].map(function (j) { return Math.round(a[j] + f * (b[j] - a[j])); }).join(",") + ")";
+  var LUTS = {};
+  function lut(name) {  // 256 interpolated [r, g, b] of a colour map
+    if (LUTS[name]) return LUTS[name];
+    var stops = MAPS[name].map(rgb), out = [];
+    for (var k = 0; k < 256; k++) {
+      var x = k / 255 * (stops.length - 1), i = Math.min(Math.floor(x), stops.length - 2), f = x - i;
+      out.push([0, 1, 2].map(function (j) { return Math.round(stops[i][j] + f * (stops[i + 1][j] - stops[i][j])); }));
+    }
+    return (LUTS[name] = out);
   }
+  function rgb01(name, t) {
+    return lut(name)[Math.round(Math.min(Math.max(isFinite(t) ? t : 0, 0), 1) * 255)];
+  }
+  function colour(name, t) { return "rgb(" + rgb01(name, t).join(",") + ")"; }
 
-  // A heatmap of matrix m (rows x cols) in the box (x, y, w, h); each cell keeps its value.
+  // A heatmap of matrix m (rows x cols) in the box (x, y, w, h). Small ones are SVG cells, each
+  // keeping its value (data-v); large ones one image, keeping the matrix (data-values).
   function heatmap(svg, m, x, y, w, hgt, map, vmin, vmax) {
     var rows = m.length, cols = m[0].length, cw = w / cols, ch = hgt / rows;
     var g = s("g", { "class": "cl-heatmap", "data-rows": rows, "data-cols": cols }, svg);
+    if (rows * cols > 400) {
+      pixels(g, m.map(function (row) {
+        return row.map(function (v) { return rgb01(map, (v - vmin) / (vmax - vmin)).map(function (c) { return c / 255; }); });
+      }), x, y, w, hgt);
+      g.setAttribute("data-values", JSON.stringify(m));
+      return g;
+    }
     for (var r = 0; r < rows; r++) for (var c = 0; c < cols; c++) {
       s("rect", { x: x + c * cw, y: y + r * ch, width: cw + 0.3, height: ch + 0.3,
                   fill: colour(map, (m[r][c] - vmin) / (vmax - vmin)), "data-v": m[r][c] }, g);
@@ -268,6 +285,244 @@
     }
   };
 
+  WIDGETS.heads = {
+    prepare: function (data) { return Promise.resolve(data); },
+    // x[0, n, d] = n * D + d, so each value of a split tells the token and channel it came from.
+    compute: function (data, v) {
+      var D = v.dim, H = v.heads, N = data.tokens, Dh = D / H, flat = data.split[D + "," + H];
+      var receiver = [], blocks = [], wrong = [];
+      for (var n = 0; n < N; n++) receiver.push(new Array(D).fill(-1));
+      for (var hh = 0; hh < H; hh++) {
+        var block = [];
+        for (n = 0; n < N; n++) {
+          var row = [];
+          for (var c = 0; c < Dh; c++) {
+            var val = flat[(hh * N + n) * Dh + c], sn = Math.floor(val / D), sd = val % D;
+            receiver[sn][sd] = hh;
+            row.push(sd);
+            if (sn !== n || sd !== hh * Dh + c) wrong.push([hh, n, c, sn, sd, Math.floor(sd / Dh)]);
+          }
+          block.push(row);
+        }
+        blocks.push(block);
+      }
+      var merge = data.merge ? data.merge[D + "," + H] : null;
+      return { dim: D, heads: H, tokens: N, dh: Dh, blocks: blocks, receiver: receiver, wrong: wrong,
+               mixed: wrong.length > 0, merge: merge, has_merge: !!data.merge };
+    },
+    draw: function (fig, st, T) {
+      var N = st.tokens, D = st.dim, cw = 260 / D, ch = 22;
+      var p1 = panel(fig, T("input_title"), 300, 60 + N * ch);
+      var g = s("g", { "class": "cl-cells" }, p1);
+      for (var n = 0; n < N; n++) for (var d = 0; d < D; d++) {
+        var hd = st.receiver[n][d];
+        s("rect", { x: 30 + d * cw, y: 24 + n * ch, width: cw, height: ch, stroke: "#fff",
+                    fill: hd >= 0 ? TAB10[hd % 10] : "#fff", "data-v": hd }, g);
+      }
+      for (n = 0; n < N; n++) text(p1, 24, 24 + (n + 0.7) * ch, String(n), { "text-anchor": "end", "font-size": 10 });
+      text(p1, 30 + 130, 24 + N * ch + 14, T("channel"), { "text-anchor": "middle" });
+      text(p1, 8, 24 + N * ch / 2, T("token"), { "text-anchor": "middle", transform: "rotate(-90 8 " + (24 + N * ch / 2) + ")" });
+      var gap = 6, bw = (340 - gap * (st.heads - 1)) / st.heads, p2 = panel(fig, T("heads_title").replace(/\s*[\{（(].*$/, ""), 340, 60 + N * ch);
+      st.blocks.forEach(function (block, hh) {
+        var x0 = hh * (bw + gap), cell = bw / st.dh;
+        if (st.heads <= 12) text(p2, x0 + bw / 2, 30, fmt(T("heads_title"), { h: hh }).split(/[（(]/)[0], { "text-anchor": "middle", "font-size": 9, fill: TAB10[hh % 10] });
+        var gb = s("g", { "class": "cl-cells" }, p2);
+        block.forEach(function (row, n) {
+          row.forEach(function (sd, c) {
+            s("rect", { x: x0 + c * cell, y: 36 + n * ch, width: cell, height: ch, stroke: "#fff",
+                        fill: TAB10[Math.floor(sd / st.dh) % 10], "data-v": sd }, gb);
+            if (st.dh * st.heads <= 24) text(p2, x0 + (c + 0.5) * cell, 36 + (n + 0.7) * ch, String(sd), { "text-anchor": "middle", "font-size": 9, fill: "#fff" });
+          });
+        });
+      });
+    },
+    readouts: function (st, T) {
+      var lines = [], w = st.wrong[0];
+      lines.push(st.mixed ? fmt(T("mixed"), { n: st.wrong.length, h: w[0], tok: w[1], c: w[2], src_tok: w[3], src_d: w[4], src_h: w[5] })
+                          : T("match"));
+      if (st.has_merge) lines.push(T(st.merge ? "merge_ok" : "merge_bad"));
+      var shape = [1, st.heads, st.tokens, st.dh];
+      lines.push(fmt(T("shapes"), { x: [1, st.tokens, st.dim], v: [1, st.tokens, st.heads, st.dh], t: shape, s: shape,
+                                    m: st.has_merge ? [1, st.tokens, st.dim] : "—" }));
+      return lines;
+    },
+    alt: function (st, T) {
+      return { D: st.dim, H: st.heads, dh: st.dh, status: this.readouts(st, T)[0] };
+    }
+  };
+
+  function bit(hex, i) {  // bit i of a hexadecimal number (course_pkg.widgets._bits)
+    var k = hex.length - 1 - Math.floor(i / 4);
+    return k < 0 ? 0 : (parseInt(hex[k], 16) >> (i % 4)) & 1;
+  }
+
+  WIDGETS.masking = {
+    prepare: function (data) {
+      if (!data.recon) return Promise.resolve(data);
+      return unpack(data.recon).then(function (values) { data.reconValues = values; return data; });
+    },
+    compute: function (data, v) {
+      var key = v.mask_ratio.toFixed(2) + "," + v.seed, N = data.tokens, hex = data.photo_masks[key], mask = [];
+      for (var i = 0; i < N; i++) mask.push(bit(hex, i));
+      var removed = mask.reduce(function (a, b) { return a + b; }, 0);
+      var st = { mask_ratio: v.mask_ratio, seed: v.seed, image: v.image, mask: mask, kept: N - removed, n: N,
+                 expected_kept: Math.floor(N * (1 - v.mask_ratio)), photo: data.photos[v.image], grid: data.grid };
+      if (data.reconValues) {
+        var idx = data.digit_masks[key], dhex = data.digit_mask_bits[idx], dm = [];
+        for (i = 0; i < data.digit_tokens; i++) dm.push(bit(dhex, i));
+        var S = data.recon_shape[1], recon = [], off = idx * S * S;
+        for (var r = 0; r < S; r++) recon.push(Array.from(data.reconValues.subarray(off + r * S, off + r * S + S)));
+        var P = data.digit_patch, g = S / P, masked = data.digit.map(function (row, y) {
+          return row.map(function (val, x) { return dm[Math.floor(y / P) * g + Math.floor(x / P)] ? 0.5 : val; });
+        });
+        Object.assign(st, { digit: data.digit, digit_mask: dm, digit_masked: masked, reconstruction: recon });
+      }
+      return st;
+    },
+    draw: function (fig, st, T) {
+      var g = st.grid, cell = 150 / g;
+      var p1 = panel(fig, T("original"), 170, 180);
+      s("image", { href: st.photo, x: 10, y: 24, width: 150, height: 150 }, p1);
+      var p2 = panel(fig, T("visible"), 170, 180);
+      s("image", { href: st.photo, x: 10, y: 24, width: 150, height: 150 }, p2);
+      var gm = s("g", { "class": "cl-mask" }, p2);
+      st.mask.forEach(function (m, i) {
+        if (m) s("rect", { x: 10 + (i % g) * cell, y: 24 + Math.floor(i / g) * cell, width: cell + 0.3, height: cell + 0.3,
+                           fill: "rgb(128,128,128)", "data-v": i }, gm);
+      });
+      if (st.reconstruction) {
+        heatmap(panel(fig, T("digit"), 170, 180), st.digit, 10, 24, 150, 150, "gray", 0, 1);
+        heatmap(panel(fig, T("digit_masked"), 170, 180), st.digit_masked, 10, 24, 150, 150, "gray", 0, 1);
+        heatmap(panel(fig, T("mae_recon"), 170, 180), st.reconstruction, 10, 24, 150, 150, "gray", 0, 1);
+      }
+    },
+    readouts: function (st, T) {
+      return [fmt(T("kept"), { kept: st.kept, n: st.n, want: st.expected_kept }), T("masking_ok")];
+    },
+    alt: function (st, T) {
+      return { ratio: st.mask_ratio, seed: st.seed, image: st.image, kept: st.kept, n: st.n };
+    }
+  };
+
+  WIDGETS.patches = {
+    prepare: function (data) {
+      var names = Object.keys(data.photos);
+      return Promise.all(names.map(function (n) { return decodeImage(data.photos[n]); })).then(function (decoded) {
+        data.decoded = {};
+        names.forEach(function (n, k) { data.decoded[n] = decoded[k]; });
+        return data;
+      });
+    },
+    // patchify: (C, H, W) -> (N, P*P*C), patches in raster order, each row -> column -> channel.
+    compute: function (data, v) {
+      var P = v.patch_size, S = data.size, rgbRows = data.decoded[v.image].rgb, g = Math.floor(S / P);
+      var st = { patch_size: P, size: S, grid: g, divides: S % P === 0, patch: Math.min(v.patch, g * g - 1),
+                 image: v.image, photo: data.photos[v.image], patches: null };
+      if (!st.divides) return st;
+      var patches = [];
+      for (var r = 0; r < g; r++) for (var c = 0; c < g; c++) {
+        var vec = [];
+        for (var y = 0; y < P; y++) for (var x = 0; x < P; x++) {
+          var px = rgbRows[r * P + y][c * P + x];
+          vec.push(px[0], px[1], px[2]);
+        }
+        patches.push(vec);
+      }
+      st.patches = patches;
+      return st;
+    },
+    draw: function (fig, st, T) {
+      var S = st.size, P = st.patch_size, g = st.grid, k = 200 / S;
+      var title = st.divides ? fmt(T("grid_title"), { g: g, n: g * g, p: P }) : S + " % " + P + " = " + (S % P);
+      var p1 = panel(fig, title, 220, 230);
+      s("image", { href: st.photo, x: 10, y: 24, width: 200, height: 200 }, p1);
+      for (var i = 1; i <= g; i++) {
+        s("line", { x1: 10 + i * P * k, x2: 10 + i * P * k, y1: 24, y2: 224, stroke: "#fff", "stroke-width": 0.6 }, p1);
+        s("line", { y1: 24 + i * P * k, y2: 24 + i * P * k, x1: 10, x2: 210, stroke: "#fff", "stroke-width": 0.6 }, p1);
+      }
+      if (!st.divides) {
+        var rest = (S - g * P) * k;
+        s("rect", { x: 10 + g * P * k, y: 24, width: rest, height: 200, fill: "red", opacity: 0.5 }, p1);
+        s("rect", { x: 10, y: 24 + g * P * k, width: 200, height: rest, fill: "red", opacity: 0.5 }, p1);
+        return;
+      }
+      var row = Math.floor(st.patch / g), col = st.patch % g;
+      outline(p1, 10 + col * P * k, 24 + row * P * k, P * k, P * k, "red", 2);
+      var N = g * g, shape = [N, P * P * 3];
+      var p2 = panel(fig, fmt(T("vectors_title"), { shape: shape }), 260, 250);
+      pixels(p2, st.patches, 30, 24, 220, 200);
+      s("line", { x1: 30, x2: 250, y1: 24 + (st.patch + 0.5) * 200 / N, y2: 24 + (st.patch + 0.5) * 200 / N, stroke: "red" }, p2);
+      text(p2, 140, 240, "P·P·C", { "text-anchor": "middle" });
+      text(p2, 20, 124, "N", { "text-anchor": "middle" });
+      var p3 = panel(fig, fmt(T("one_vector"), { i: st.patch, k: P * P * 3 }), 320, 110);
+      var vec = st.patches[st.patch], colours = [];
+      for (i = 0; i < P * P; i++) colours.push([vec[3 * i], vec[3 * i + 1], vec[3 * i + 2]]);
+      pixels(p3, [colours], 10, 30, 300, 40);
+      text(p3, 160, 92, fmt(T("pixel_index"), { n: P * P }), { "text-anchor": "middle", "font-size": 10 });
+    },
+    readouts: function (st, T) {
+      if (!st.divides) {
+        var q = Math.floor(st.size / st.patch_size), r = st.size % st.patch_size;
+        return [fmt(T("not_divisible"), { p: st.patch_size, s: st.size, q: q, r: r, lo: q * st.patch_size, hi: (q + 1) * st.patch_size })];
+      }
+      return [fmt(T("vectors_title"), { shape: [st.grid * st.grid, st.patch_size * st.patch_size * 3] })];
+    },
+    alt: function (st, T) {
+      return { image: st.image, p: st.patch_size, s: st.size, g: st.grid, n: st.grid * st.grid, i: st.patch,
+               verdict: st.divides ? fmt(T("alt_patches_ok"), { g: st.grid, n: st.grid * st.grid, i: st.patch })
+                                   : fmt(T("alt_patches_bad"), { p: st.patch_size, s: st.size }) };
+    }
+  };
+
+  WIDGETS.positional = {
+    prepare: function (data) { return Promise.resolve(data); },
+    // Vaswani et al. 2017, section 3.5: PE[t, 2i] = sin(t w_i), PE[t, 2i+1] = cos(t w_i),
+    // w_i = 1 / 10000^(2i / d), in float64 and then rounded to float32 (course_pkg.positional.sincos_1d).
+    compute: function (data, v) {
+      var n = data.positions, d = v.dim, pe = [];
+      for (var t = 0; t < n; t++) {
+        var row = [];
+        for (var j = 0; j < d; j++) {
+          var angle = t * (1 / Math.pow(10000, (j - j % 2) / d));
+          row.push(Math.fround(j % 2 === 0 ? Math.sin(angle) : Math.cos(angle)));
+        }
+        pe.push(row);
+      }
+      var sim = matmul(pe, transpose(pe)), col = Math.min(v.column, d - 1);
+      return { dim: d, column: col, position: v.position, positions: n, pe: pe, similarity: sim,
+               kind: col % 2 === 0 ? "sin" : "cos", wavelength: 2 * Math.PI * Math.pow(10000, (col - col % 2) / d) };
+    },
+    draw: function (fig, st, T) {
+      var n = st.positions, d = st.dim;
+      var p1 = panel(fig, T("pe_title"), 260, 250);
+      heatmap(p1, st.pe, 30, 24, 210, 200, "RdBu", -1, 1);
+      s("line", { x1: 30 + (st.column + 0.5) * 210 / d, x2: 30 + (st.column + 0.5) * 210 / d, y1: 24, y2: 224, stroke: "#000" }, p1);
+      s("line", { x1: 30, x2: 240, y1: 24 + (st.position + 0.5) * 200 / n, y2: 24 + (st.position + 0.5) * 200 / n, stroke: "#000", "stroke-dasharray": "3 2" }, p1);
+      text(p1, 135, 242, T("dim_index"), { "text-anchor": "middle" });
+      text(p1, 12, 124, T("position"), { "text-anchor": "middle", transform: "rotate(-90 12 124)" });
+      var p2 = panel(fig, fmt(T("column_title"), { c: st.column, kind: st.kind, wl: st.wavelength }), 260, 250);
+      line(p2, st.pe.map(function (r) { return r[st.column]; }), 40, 30, 210, 190, -1.1, 1.1, "#1f77b4");
+      text(p2, 145, 242, T("position"), { "text-anchor": "middle" });
+      var sim = st.similarity, lo = Math.min.apply(null, sim.map(function (r) { return Math.min.apply(null, r); }));
+      var hi = Math.max.apply(null, sim.map(function (r) { return Math.max.apply(null, r); }));
+      var p3 = panel(fig, T("simmat_title").replace("$^T$", "ᵀ"), 260, 250);
+      heatmap(p3, sim, 30, 24, 200, 200, "viridis", lo, hi);
+      text(p3, 130, 242, T("position"), { "text-anchor": "middle" });
+      var p4 = panel(fig, fmt(T("sim_title"), { p: st.position }), 260, 250);
+      var rowv = sim[st.position], rlo = Math.min.apply(null, rowv), rhi = Math.max.apply(null, rowv);
+      line(p4, rowv, 40, 30, 210, 190, rlo, rhi, "#2ca02c");
+      var xp = 40 + 210 * st.position / (n - 1);
+      s("line", { x1: xp, x2: xp, y1: 30, y2: 220, stroke: "#000", "stroke-dasharray": "3 2" }, p4);
+      text(p4, 145, 242, T("position"), { "text-anchor": "middle" });
+    },
+    readouts: function (st, T) {
+      return [fmt(T("pe_shape"), { shape: [st.positions, st.dim] })];
+    },
+    alt: function (st, T) {
+      return { n: st.positions, d: st.dim, c: st.column, kind: st.kind, wl: st.wavelength, p: st.position };
+    }
+  };
+
   // --- building a widget from its description -----------------------------------------------
   function optionLabel(c, value) {
     var o = (c.options || []).filter(function (p) { return p[1] === value; })[0];
@@ -445,7 +700,7 @@
     ".course-live .cl-slider input{flex:1 1 8rem;min-width:8rem}" +
     ".course-live .cl-slider output{min-width:3.5em;font-variant-numeric:tabular-nums}" +
     ".course-live fieldset.cl-toggle{display:flex;flex-wrap:wrap;gap:.3rem}" +
-    ".course-live fieldset legend{float:left;margin-right:.4rem;padding:0}" +
+    ".course-live fieldset legend{float:left;width:auto;margin:0 .4rem 0 0;padding:0;font-size:1em;font-weight:inherit;line-height:inherit}" +
     ".course-live .cl-choice input{position:absolute;opacity:0;width:1px;height:1px}" +
     ".course-live .cl-choice label{display:inline-block;padding:.25rem .7rem;border:1px solid #888;border-radius:.3rem;cursor:pointer}" +
     ".course-live .cl-choice input:checked+label{background:#1f5fa8;color:#fff;border-color:#1f5fa8}" +
