@@ -46,11 +46,12 @@ html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-
 
 
 def package_hash() -> str:
-    """Hash of course_pkg's sources and shipped checkpoints: the execution cache's key."""
+    """Hash of course_pkg's sources, shipped checkpoints and the live widgets' script (inlined
+    into the outputs): the execution cache's key."""
     digest = hashlib.sha256()
     pkg = ROOT / "course_pkg"
     for path in sorted(pkg.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".pt", ".json") and "__pycache__" not in path.parts:
+        if path.is_file() and path.suffix in (".py", ".pt", ".json", ".js") and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(pkg)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]

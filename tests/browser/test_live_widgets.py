@@ -219,10 +219,14 @@ def test_every_live_widget_of_the_site_moves(browser, server, shots, lang, page)
                 figure = p.evaluate("i => document.querySelectorAll('.course-live')[i]"
                                     ".querySelector('.cl-figure').innerHTML", i)
                 alt = visit.alt(i)
-                others = ([not c["value"]] if c["kind"] == "check" else
-                          [o[1] for o in c.get("options", []) if o[1] != c["value"]][:1] or
-                          [_slider_value(c, round((c["max"] - c["min"]) / c["step"]) // 2 + 1)])
-                visit.set({c["name"]: others[0]}, i)
+                # Move it to another value it offers now (its range may follow another control).
+                p.evaluate("""([i, name]) => {
+                    const live = document.querySelectorAll('.course-live')[i].courseLive, c = live.controls[name];
+                    const input = c.node.querySelector('input[type=range]'), now = c.get();
+                    if (input) return live.set(name, c.valueAt((+input.value + 1) % (+input.max + 1)));
+                    if (c.spec.kind === 'check') return live.set(name, !now);
+                    live.set(name, c.spec.options.map(o => o[1]).find(v => v !== now));
+                }""", [i, c["name"]])
                 after = p.evaluate("i => document.querySelectorAll('.course-live')[i]"
                                    ".querySelector('.cl-figure').innerHTML", i)
                 assert after != figure or visit.alt(i) != alt, f"{c['name']} changed nothing"
