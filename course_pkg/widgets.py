@@ -681,6 +681,7 @@ class HeadSplitter(Explorer):
         """For every (D, H) the controls offer: where each value of the explored split came from
         (``x[0, n, d] = n * D + d``, so a value is its source index), and whether merging the
         reference split gives ``x`` back. A function that fails is replaced by the reference."""
+        from .attention import merge_heads as ref_merge
         from .attention import split_heads as ref_split
 
         N, split, merge, fallback = self.num_tokens, {}, {}, False
@@ -694,7 +695,9 @@ class HeadSplitter(Explorer):
                 split[f"{D},{H}"] = np.rint(_np(got if ok else want)).astype(int).reshape(-1).tolist()
                 if self.merge_fn is not None:
                     merged, mproblem = self._call_user(self.merge_fn, want)
-                    merge[f"{D},{H}"] = (mproblem is None and tuple(_np(merged).shape) == tuple(x.shape)
+                    if mproblem is not None:  # not implemented or failing: the reference's
+                        merged = ref_merge(want)
+                    merge[f"{D},{H}"] = (tuple(_np(merged).shape) == tuple(x.shape)
                                          and bool(np.array_equal(_np(merged), _np(x))))
         return {"tokens": N, "split": split, "merge": merge if self.merge_fn is not None else None}, not fallback
 

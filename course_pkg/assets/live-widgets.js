@@ -53,7 +53,7 @@
     return e;
   }
   function text(parent, x, y, str, attrs) {
-    var t = s("text", Object.assign({ x: x, y: y, "font-size": 11 }, attrs || {}), parent);
+    var t = s("text", Object.assign({ x: x, y: y, "font-size": 11, fill: "currentColor" }, attrs || {}), parent);
     t.textContent = str;
     return t;
   }
@@ -708,6 +708,7 @@
     ".course-live select{padding:.2rem}" +
     ".course-live .cl-figure{display:flex;flex-wrap:wrap;gap:.5rem;justify-content:flex-start}" +
     ".course-live .cl-panel{flex:1 1 15rem;max-width:22rem;min-width:0}" +
+    ".course-live[data-widget=masking] .cl-panel{flex:1 1 9rem;max-width:13rem}" +
     ".course-live .cl-panel svg{width:100%;height:auto;display:block;font-family:inherit}" +
     ".course-live .cl-status{font-size:.9em;margin:.4rem 0;overflow-wrap:anywhere}" +
     ".course-live .cl-note{font-size:.9em;color:#444;margin:.3rem 0}";

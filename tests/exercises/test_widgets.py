@@ -317,8 +317,11 @@ def test_page_version_only_while_the_site_is_built(monkeypatch):
     # A stub (NotImplementedError) falls back to the reference, and the page says so.
     todo = W.attention_explorer(_ni, lang="zh")
     assert live.bundle(todo)["note"] == "live_note"
-    heads_bad = W.head_splitter(lambda x, h: x.reshape(1, h, 4, -1), lang="zh")
-    assert live.bundle(heads_bad)["note"] == "live_note_recorded"  # it shows that function's results
+    heads_bad = W.head_splitter(lambda x, h: x.reshape(1, h, 4, -1), _ni, lang="zh")
+    page = live.bundle(heads_bad)
+    assert page["note"] == "live_note_recorded"  # it shows that function's split
+    assert all(page["data"]["merge"].values())  # and the reference's merge, not a stub's "failure"
+    assert page["data"]["split"]["12,3"] != live.bundle(EXPLORERS["heads"]("zh"))["data"]["split"]["12,3"]
 
 
 def test_page_data_is_json_and_the_script_is_inlined_once(monkeypatch):
