@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from .i18n import current_lang, normalize_lang, tr
+from .widget_specs import HEAD_DIMS, KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, option_values, spec
 
 DPI = 72
 FONTS = {
@@ -98,6 +99,48 @@ MESSAGES = {
     "yes": {"ja": "オン", "zh": "开", "en": "on"},
     "no": {"ja": "オフ", "zh": "关", "en": "off"},
     "padding_token": {"ja": "[PAD]", "zh": "[PAD]", "en": "[PAD]"},
+    # page version (course_pkg.live): read-outs and alt text of the reference's figure
+    "row_sums_page": {"ja": "各行の和: {sums}", "zh": "每行之和：{sums}", "en": "row sums: {sums}"},
+    "scores_page": {"ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る：{scaled}、T = {t:.2g}、d_k = {dk}）",
+                    "zh": "分数 = QKᵀ × {factor:.3g}（除以 √d_k：{scaled}，T = {t:.2g}，d_k = {dk}）",
+                    "en": "scores = QKᵀ × {factor:.3g} (divide by √d_k: {scaled}, T = {t:.2g}, d_k = {dk})"},
+    "alt_heads": {
+        "ja": "ヘッドへの分割の図。D = {D}、H = {H}（1 ヘッド D/H = {dh} チャネル）。{status}",
+        "zh": "分头示意图。D = {D}，H = {H}（每个头 D/H = {dh} 个通道）。{status}",
+        "en": "split into heads: D = {D}, H = {H} ({dh} channels per head). {status}",
+    },
+    "alt_masking": {
+        "ja": "写真「{image}」のマスク：マスク率 {ratio:.2f}、シード {seed}、{n} パッチのうち {kept} 個が見え、残りは灰色。"
+              "数字画像に同じマスクをかけ、MAE が再構成した図。",
+        "zh": "照片“{image}”的掩码：掩码率 {ratio:.2f}，种子 {seed}，{n} 个 patch 中 {kept} 个可见，其余为灰色。"
+              "同样的掩码作用于数字图像，并由 MAE 重建。",
+        "en": "mask of photo '{image}': ratio {ratio:.2f}, seed {seed}, {kept} of {n} patches visible, the rest grey; "
+              "the same mask on a digit and the MAE's reconstruction.",
+    },
+    "alt_patches": {"ja": "写真「{image}」をパッチサイズ P = {p} で分割した図。{verdict}",
+                    "zh": "把照片“{image}”按 patch 大小 P = {p} 切分的图。{verdict}",
+                    "en": "photo '{image}' cut into patches of size P = {p}. {verdict}"},
+    "alt_patches_ok": {"ja": "{g}×{g} = {n} パッチ、パッチ {i} とその平坦化したベクトルを強調。",
+                       "zh": "{g}×{g} = {n} 个 patch，突出显示 patch {i} 及其展平后的向量。",
+                       "en": "{g}×{g} = {n} patches; patch {i} and its flattened vector highlighted."},
+    "alt_patches_bad": {"ja": "P = {p} は {s} を割り切らず、右端と下端の余り（赤）はどのパッチにも入らない。",
+                        "zh": "P = {p} 不能整除 {s}，右边和下边的剩余部分（红色）不属于任何 patch。",
+                        "en": "P = {p} does not divide {s}: the red strips belong to no patch."},
+    "alt_positional": {
+        "ja": "位置エンコーディング（{n} 位置 × d_model = {d}）のヒートマップ、次元 {c} の値（{kind}、波長 {wl:.3g}）、"
+              "位置どうしの内積と位置 {p} の内積。",
+        "zh": "位置编码（{n} 个位置 × d_model = {d}）的热图、维度 {c} 的值（{kind}，波长 {wl:.3g}）、"
+              "位置之间的点积以及位置 {p} 的点积。",
+        "en": "positional encoding ({n} positions × d_model = {d}) heatmap, dimension {c} ({kind}, wavelength {wl:.3g}), "
+              "dot products between positions and those of position {p}.",
+    },
+    "pe_shape": {"ja": "PE の形: {shape}", "zh": "PE 的形状：{shape}", "en": "PE shape: {shape}"},
+    "alt_attention": {
+        "ja": "注意の重みのヒートマップ。入力：{source}、クエリ {i}「{tok}」、√d_k で割る：{scaled}、温度 T = {t:.2g}、マスク：{mask}",
+        "zh": "注意力权重热图。输入：{source}，查询 {i}“{tok}”，除以 √d_k：{scaled}，温度 T = {t:.2g}，掩码：{mask}",
+        "en": "attention weights heatmap; input: {source}, query {i} ('{tok}'), divide by √d_k: {scaled}, "
+              "temperature T = {t:.2g}, mask: {mask}",
+    },
 }
 
 # A toy sentence per language with the role of each token, from which the
@@ -138,40 +181,94 @@ def _max_diff(a: np.ndarray, b: np.ndarray) -> tuple[float, tuple]:
     return float(d.max()), tuple(int(i) for i in where)
 
 
+def _bits(removed) -> str:
+    """A boolean vector ``(N,)`` as a hexadecimal number whose bit i is element i."""
+    return format(sum(1 << i for i, r in enumerate(_np(removed).reshape(-1)) if r), "x")
+
+
 def _np(t) -> np.ndarray:
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+
+
+def _option_pairs(control: dict, t: Callable) -> list:
+    """``(label, value)`` pairs of a toggle/choice/steps control (numbers label themselves)."""
+    return [(t(o[0]), o[1]) if isinstance(o, list) else (str(o), o) for o in control["options"]]
+
+
+def build_control(control: dict, t: Callable) -> widgets.Widget:
+    """The ipywidget of one control of a description (``course_pkg.widget_specs``)."""
+    kind, label, value = control["kind"], t(control["label"]), control["value"]
+    if kind == "toggle":
+        return widgets.ToggleButtons(options=_option_pairs(control, t), value=value, description=label)
+    if kind == "choice":
+        return widgets.Dropdown(options=_option_pairs(control, t), value=value, description=label)
+    if kind == "steps":
+        return widgets.SelectionSlider(options=_option_pairs(control, t), value=value, description=label,
+                                       continuous_update=False)
+    if kind == "check":
+        return widgets.Checkbox(value=value, description=label)
+    sliders = {"int": widgets.IntSlider, "float": widgets.FloatSlider, "log": widgets.FloatLogSlider}
+    if kind not in sliders:
+        raise ValueError(f"control {control['name']!r}: unknown kind {kind!r}; expected one of {KINDS}")
+    extra = {"base": control["base"]} if kind == "log" else {}
+    return sliders[kind](value=value, min=control["min"], max=control["max"], step=control["step"],
+                         description=label, continuous_update=False, **extra)
 
 
 class Explorer:
     """Common parts: controls, state, a figure shown as PNG, a status line.
 
-    Subclasses build ``self.controls`` and implement :meth:`compute` (fill
-    ``self.state``) and :meth:`draw` (draw ``self.state`` on a figure).
+    Subclasses name their description (``widget``, a key of ``course_pkg.widget_specs.SPECS``),
+    from which the controls are built, and implement :meth:`compute` (fill ``self.state``),
+    :meth:`draw` (draw ``self.state`` on a figure) and :meth:`page_data` (the inputs the page
+    version needs, see ``course_pkg.live``).
     """
 
+    widget = ""
     figsize = (10, 4)
     margins = {"left": 0.07, "right": 0.98, "top": 0.9, "bottom": 0.2, "wspace": 0.35}
 
-    def __init__(self, lang: str | None = None):
+    def __init__(self, lang: str | None = None, **values):
         self.lang = _lang(lang)
-        self.controls: dict[str, widgets.Widget] = {}
+        self.spec = spec(self.widget, **values)
+        self.controls: dict[str, widgets.Widget] = {
+            c["name"]: build_control(c, self.t) for c in self.spec["controls"]}
         self.state: dict = {}
         self.figure: Figure | None = None
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
         self.status = widgets.HTML()
         self.notes = widgets.HTML()
+        self._finish()
 
     def t(self, key: str, **fmt) -> str:
         return tr(MESSAGES, key, self.lang, **fmt)
 
-    def _finish(self, rows: list[widgets.Widget]) -> None:
-        """Lay out the controls, wire them, compute and render once."""
+    def _finish(self) -> None:
+        """Lay out the controls by rows, wire them and their dependencies, compute and render once."""
+        for c in self.spec["controls"]:
+            if "depends" in c:
+                self.controls[c["depends"]["on"]].observe(
+                    lambda change, c=c: self._follow(c, change["new"]), names="value")
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
             if hasattr(control, "style") and hasattr(control.style, "description_width"):
                 control.style.description_width = "initial"  # never cut a label ("パッチサイ…")
+        rows = [widgets.HBox([self.controls[n] for n in row]) if len(row) > 1 else self.controls[row[0]]
+                for row in self.spec["rows"]]
         self.box = widgets.VBox(rows + [self.status, self.image, self.notes])
         self.update()
+
+    def _follow(self, control: dict, value) -> None:
+        """Set the range or options of ``control`` from its ``depends`` table for ``value``."""
+        dep, widget = control["depends"], self.controls[control["name"]]
+        if "max" in dep:
+            widget.max = dep["max"][str(value)]
+            return
+        options = dep["options"][str(value)]
+        old = widget.value
+        with widget.hold_trait_notifications():
+            widget.options = options
+            widget.value = old if old in options else options[len(options) // 2]
 
     def _on_change(self, _change=None) -> None:
         self.update()
@@ -225,11 +322,36 @@ class Explorer:
             return self.t("values_differ", what=what, diff=diff, where=where)
         return None
 
+    # page version ----------------------------------------------------------
+    def page_data(self) -> tuple[dict, bool]:  # pragma: no cover - abstract
+        """``(data, recorded)``: the inputs of the page version (``course_pkg.live``), and whether
+        they are the explored function's recorded results (True) or inputs from which the page
+        computes the reference (False)."""
+        raise NotImplementedError
+
+    def live_html(self) -> str | None:
+        """The page version as HTML, or None when the page could not show the same figure: an
+        explored function that runs but differs from the reference, in a widget whose page
+        version computes the reference (it would show other numbers than the notebook)."""
+        from . import live
+
+        if self.state.get("match") is False and not self.records_function:
+            return None
+        return live.page_html(self)
+
+    records_function = False  # True: page_data holds the explored function's results
+
     # display -------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):
+        from . import live
+
         bundle = self.box._repr_mimebundle_(**kwargs) or {}
         if self.image.value:
             bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        if live.exporting():
+            page = self.live_html()
+            if page:
+                bundle["text/html"] = page
         return bundle
 
     def __repr__(self) -> str:
@@ -292,36 +414,16 @@ class AttentionExplorer(Explorer):
     figsize = (11, 3.8)
     margins = {"left": 0.08, "right": 0.98, "top": 0.9, "bottom": 0.24, "wspace": 0.3}
 
+    widget = "attention"
+
     def __init__(self, fn: Callable, reference: Callable | None = None, lang: str | None = None):
-        super().__init__(lang)
         from .attention import scaled_dot_product_attention
 
         self.fn = fn
         self.reference = reference or scaled_dot_product_attention
-        self._sentence = _sentence_qkv(self.lang)
+        self._sentence = _sentence_qkv(_lang(lang))
         self._image = None  # built lazily: loading a photograph takes a moment
-        n = len(self._sentence[0])
-        c = self.controls
-        c["source"] = widgets.ToggleButtons(
-            options=[(self.t("sentence"), "sentence"), (self.t("image"), "image")],
-            value="sentence", description=self.t("source"))
-        c["query"] = widgets.IntSlider(value=3, min=0, max=n - 1, description=self.t("query"),
-                                       continuous_update=False)
-        c["scale"] = widgets.Checkbox(value=True, description=self.t("scale"))
-        c["temperature"] = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
-                                                  description=self.t("temperature"),
-                                                  continuous_update=False)
-        c["mask"] = widgets.ToggleButtons(
-            options=[(self.t("mask_none"), "none"), (self.t("mask_causal"), "causal"),
-                     (self.t("mask_padding"), "padding")],
-            value="none", description=self.t("mask"))
-        c["source"].observe(self._on_source, names="value")
-        self._finish([c["source"], widgets.HBox([c["query"], c["temperature"], c["scale"]]), c["mask"]])
-
-    def _on_source(self, change) -> None:
-        n = len(self._tokens())
-        self.controls["query"].max = n - 1
-        self.controls["query"].value = min(self.controls["query"].value, n - 1)
+        super().__init__(lang)
 
     def _tokens(self) -> list[str]:
         if self.controls["source"].value == "sentence":
@@ -362,7 +464,8 @@ class AttentionExplorer(Explorer):
         # fn divides by sqrt(d_k) itself: passing q * c gives scores q k^T * c / sqrt(d_k).
         c = (1.0 if scaled else math.sqrt(dk)) / temp
         factor = c / math.sqrt(dk)
-        ref_out, ref_w = self.reference(q * c, k, v, mask=mask)
+        # The reference in float64: the numbers the page version (float64 in the browser) shows.
+        ref_out, ref_w = self.reference(q.double() * c, k.double(), v.double(), mask=mask)
         result, problem = self._call_user(self.fn, q * c, k, v, mask=mask)
         messages = [self.t("scores_note", factor=factor, scaled=self.t("yes" if scaled else "no"),
                            t=temp, dk=dk, c=c)]
@@ -390,6 +493,22 @@ class AttentionExplorer(Explorer):
             "row_sums": None if w is None else w.sum(-1), "match": match,
             "query": int(self.controls["query"].value), "messages": messages,
         }
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Queries, keys and values of both sources (float32), their tokens and the photo."""
+        from .live import f32, image_uri
+
+        tokens, q, k, v = self._sentence
+        pad = self.t("padding_token")
+        zeros = torch.zeros(2, q.shape[1])
+        sentence = {"tokens": tokens + [pad] * 2, "n_real": len(tokens),
+                    "q": f32(torch.cat([q, zeros])), "k": f32(torch.cat([k, zeros])), "v": f32(torch.cat([v, zeros]))}
+        if self._image is None:
+            self._image = _image_qkv()
+        img, iq, ik, iv = self._image
+        image = {"tokens": [self.t("patch", i=i) for i in range(iq.shape[0])], "n_real": iq.shape[0] - 4,
+                 "q": f32(iq), "k": "q" if torch.equal(iq, ik) else f32(ik), "v": f32(iv), "photo": image_uri(_np(img)), "grid": 4}
+        return {"sentence": sentence, "image": image}, False
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -483,10 +602,6 @@ MESSAGES.update({
 })
 
 
-def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
 class HeadSplitter(Explorer):
     """Explore ``split_fn(x, num_heads)`` (and optionally ``merge_fn``) on a labelled tensor.
 
@@ -501,30 +616,18 @@ class HeadSplitter(Explorer):
     margins = {"left": 0.05, "right": 0.99, "top": 0.85, "bottom": 0.12, "wspace": 0.3}
     num_tokens = 4
 
-    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
-        super().__init__(lang)
-        self.split_fn, self.merge_fn = split_fn, merge_fn
-        c = self.controls
-        c["dim"] = widgets.Dropdown(options=[8, 12, 24], value=12, description=self.t("dim"))
-        c["heads"] = widgets.SelectionSlider(options=_divisors(12), value=3, description=self.t("heads"),
-                                             continuous_update=False)
-        c["dim"].observe(self._on_dim, names="value")
-        self._finish([widgets.HBox([c["dim"], c["heads"]])])
+    widget = "heads"
 
-    def _on_dim(self, change) -> None:
-        heads = self.controls["heads"]
-        options = _divisors(change["new"])
-        old = heads.value
-        with heads.hold_trait_notifications():
-            heads.options = options
-            heads.value = old if old in options else options[len(options) // 2]
+    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
+        self.split_fn, self.merge_fn = split_fn, merge_fn
+        super().__init__(lang)
 
     def compute(self) -> None:
         from .attention import split_heads as ref_split
 
         D, H, N = int(self.controls["dim"].value), int(self.controls["heads"].value), self.num_tokens
         if D % H:  # transient state while the options change
-            H = _divisors(D)[0]
+            H = divisors(D)[0]
         x = torch.arange(N * D, dtype=torch.float32).reshape(1, N, D)
         want = ref_split(x, H)
         messages = []
@@ -571,6 +674,32 @@ class HeadSplitter(Explorer):
         self.state = {"dim": D, "heads": H, "x": _np(x), "split": split, "ref_split": _np(want),
                       "receiver": receiver, "mixed": mixed, "shapes": shapes, "merge_ok": merge_ok,
                       "messages": messages}
+
+    records_function = True
+
+    def page_data(self) -> tuple[dict, bool]:
+        """For every (D, H) the controls offer: where each value of the explored split came from
+        (``x[0, n, d] = n * D + d``, so a value is its source index), and whether merging the
+        reference split gives ``x`` back. A function that fails is replaced by the reference."""
+        from .attention import merge_heads as ref_merge
+        from .attention import split_heads as ref_split
+
+        N, split, merge, fallback = self.num_tokens, {}, {}, False
+        for D in HEAD_DIMS:
+            x = torch.arange(N * D, dtype=torch.float32).reshape(1, N, D)
+            for H in divisors(D):
+                want = ref_split(x, H)
+                got, problem = self._call_user(self.split_fn, x, H)
+                ok = problem is None and tuple(_np(got).shape) == tuple(want.shape)
+                fallback |= not ok
+                split[f"{D},{H}"] = np.rint(_np(got if ok else want)).astype(int).reshape(-1).tolist()
+                if self.merge_fn is not None:
+                    merged, mproblem = self._call_user(self.merge_fn, want)
+                    if mproblem is not None:  # not implemented or failing: the reference's
+                        merged = ref_merge(want)
+                    merge[f"{D},{H}"] = (tuple(_np(merged).shape) == tuple(x.shape)
+                                         and bool(np.array_equal(_np(merged), _np(x))))
+        return {"tokens": N, "split": split, "merge": merge if self.merge_fn is not None else None}, not fallback
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -673,28 +802,20 @@ class MaskingExplorer(Explorer):
     or None when the MAE is unavailable.
     """
 
+    widget = "masking"
     figsize = (11, 3.0)
     margins = {"left": 0.02, "right": 0.98, "top": 0.88, "bottom": 0.04, "wspace": 0.08}
     photo_size = 128
 
     def __init__(self, random_masking_fn: Callable, unshuffle_fn: Callable | None = None,
                  lang: str | None = None, image: str = "chelsea", digit_index: int = 0):
-        super().__init__(lang)
-        from .data import SAMPLE_IMAGES
-
         self.fn, self.unshuffle_fn = random_masking_fn, unshuffle_fn
         self._photos: dict[str, torch.Tensor] = {}
         self._digit = None
         self._mae = None
         self._mae_error = None
         self.digit_index = digit_index
-        c = self.controls
-        c["mask_ratio"] = widgets.FloatSlider(value=0.75, min=0.0, max=0.95, step=0.05,
-                                              description=self.t("mask_ratio"), continuous_update=False)
-        c["seed"] = widgets.IntSlider(value=0, min=0, max=20, description=self.t("seed"),
-                                      continuous_update=False)
-        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
-        self._finish([widgets.HBox([c["mask_ratio"], c["seed"], c["image"]])])
+        super().__init__(lang, image=image)
 
     def _photo(self) -> torch.Tensor:
         from .data import sample_image
@@ -710,7 +831,9 @@ class MaskingExplorer(Explorer):
                 from .checkpoints import load_pretrained
                 from .data import load_digits
 
-                self._mae = load_pretrained("mae_digits")
+                # float64: the same reconstruction on any number of threads (float32 differs by
+                # ~1e-6 between one and two), so the page's precomputed one is the notebook's.
+                self._mae = load_pretrained("mae_digits").double()
                 size = self._mae.config["img_size"]
                 self._digit = load_digits(size)[0][self.digit_index:self.digit_index + 1]
             except Exception as err:  # noqa: BLE001 - the widget still works without the MAE
@@ -801,7 +924,7 @@ class MaskingExplorer(Explorer):
             if d_valid is not False and d_removed.numel() == d_tokens.shape[1]:
                 device = next(mae.parameters()).device
                 mask = d_removed.float().unsqueeze(0).to(device)
-                recon = _np(mae.reconstruct(self._digit.to(device), mask)[0]).clip(0, 1)
+                recon = _np(mae.reconstruct(self._digit.double().to(device), mask)[0]).clip(0, 1)
                 digit_masked = _np(_grey_out(self._digit[0], d_removed, Pm))
                 digit_mask = _np(d_removed).astype(np.float32)
         self.state = {"mask_ratio": ratio, "seed": seed, "mask": _np(removed).astype(np.float32),
@@ -810,6 +933,64 @@ class MaskingExplorer(Explorer):
                       "digit": None if self._digit is None else _np(self._digit[0]),
                       "digit_mask": digit_mask, "digit_masked": digit_masked, "reconstruction": recon,
                       "valid": valid, "messages": messages}
+
+    records_function = True
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Every setting the controls offer (see :meth:`_page_data`), on one thread: the tiny
+        model's calls are 20 times faster so on a busy machine than with a thread per core."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._page_data()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _page_data(self) -> tuple[dict, bool]:
+        """Every setting the controls offer, precomputed (the browser has no torch generator):
+        per (mask ratio, seed), the removed patches of the photo and of the digit (hex bit
+        strings, patch 0 = lowest bit) and the tiny MAE's reconstruction of the digit from that
+        mask (float32, deflated, one per distinct mask). The photos are JPEG: only shown."""
+        from .live import f32, image_uri, packed
+        from .patches import patchify
+
+        ratio_c, seed_c = (next(c for c in self.spec["controls"] if c["name"] == n) for n in ("mask_ratio", "seed"))
+        ratios = [round(ratio_c["min"] + k * ratio_c["step"], 10)
+                  for k in range(round((ratio_c["max"] - ratio_c["min"]) / ratio_c["step"]) + 1)]
+        seeds = list(range(seed_c["min"], seed_c["max"] + 1, seed_c["step"]))
+        P = self.photo_size // PHOTO_GRID
+        x = patchify(self._photo().unsqueeze(0), P)
+        mae = self._load_mae()
+        d_tokens = patchify(self._digit, mae.patch_size) if mae is not None else None
+        photo_masks, digit_masks, distinct, valid = {}, {}, {}, True
+        for r in ratios:
+            for seed in seeds:
+                key = f"{r:.2f},{seed}"
+                _, removed, _, _, ok, _ = self._mask(x, r, seed)
+                valid &= ok is True
+                photo_masks[key] = _bits(removed)
+                if d_tokens is not None:
+                    _, d_removed, _, _, _, _ = self._mask(d_tokens, r, seed)
+                    digit_masks[key] = distinct.setdefault(_bits(d_removed), len(distinct))
+        data = {"ratios": ratios, "photos": {name: image_uri(_np(self._sample(name)), "jpeg", 70)
+                                             for name in option_values(self.spec["controls"][2])},
+                "tokens": x.shape[1], "grid": PHOTO_GRID, "photo_masks": photo_masks}
+        if d_tokens is not None:
+            order = sorted(distinct, key=distinct.get)
+            removed = torch.tensor([[(int(h, 16) >> i) & 1 for i in range(d_tokens.shape[1])] for h in order])
+            device = next(mae.parameters()).device
+            digit = self._digit.double().to(device)
+            # One mask at a time, as compute() does: a batch would round differently (~1e-6).
+            recon = torch.cat([mae.reconstruct(digit, row.float().unsqueeze(0).to(device)).cpu() for row in removed])
+            data.update({"digit": f32(self._digit[0, 0]), "digit_patch": mae.patch_size,
+                         "digit_tokens": d_tokens.shape[1], "digit_masks": digit_masks, "digit_mask_bits": order,
+                         "recon": packed(_np(recon).clip(0, 1)), "recon_shape": list(recon.shape[1:])})
+        return data, valid
+
+    def _sample(self, name: str) -> torch.Tensor:
+        from .data import sample_image
+
+        return self._photos.get(name) if name in self._photos else sample_image(name, self.photo_size)
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -878,32 +1059,19 @@ class PatchExplorer(Explorer):
     ``(N, P*P*3)`` or None, ``grid``, ``match``, ``roundtrip_ok``, ``explanation``.
     """
 
+    widget = "patches"
     figsize = (11, 3.6)
     margins = {"left": 0.03, "right": 0.98, "top": 0.88, "bottom": 0.16, "wspace": 0.25}
-    image_size = 96
-    sizes = (4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32)
+    image_size = PATCH_IMAGE_SIZE
 
     def __init__(self, patchify_fn: Callable, unpatchify_fn: Callable | None = None,
                  lang: str | None = None, image: str = "astronaut"):
-        super().__init__(lang)
-        from .data import SAMPLE_IMAGES, sample_image
+        from .data import sample_image
 
         self.fn, self.unpatchify_fn = patchify_fn, unpatchify_fn
         self._sample_image = sample_image
         self._photos: dict[str, torch.Tensor] = {}
-        c = self.controls
-        c["patch_size"] = widgets.Dropdown(options=list(self.sizes), value=16, description=self.t("patch_size"))
-        c["patch"] = widgets.IntSlider(value=0, min=0, max=35, description=self.t("patch_index"),
-                                       continuous_update=False)
-        c["image"] = widgets.Dropdown(options=list(SAMPLE_IMAGES), value=image, description=self.t("photo"))
-        c["patch_size"].observe(self._on_size, names="value")
-        self._finish([widgets.HBox([c["patch_size"], c["patch"], c["image"]])])
-
-    def _on_size(self, change) -> None:
-        P = change["new"]
-        g = self.image_size // P
-        slider = self.controls["patch"]
-        slider.max = max(g * g - 1, 0)
+        super().__init__(lang, image=image)
 
     def _photo(self) -> torch.Tensor:
         name = self.controls["image"].value
@@ -945,6 +1113,14 @@ class PatchExplorer(Explorer):
         self.state = {"patch_size": P, "divides": divides, "grid": g, "patch": i, "photo": _np(photo),
                       "patches": patches, "ref_patches": ref, "match": match, "roundtrip_ok": roundtrip_ok,
                       "explanation": explanation, "messages": messages}
+
+    def page_data(self) -> tuple[dict, bool]:
+        """The photographs as PNG (lossless: the page patchifies exactly ``round(255 x) / 255``)."""
+        from .live import image_uri
+
+        names = option_values(next(c for c in self.spec["controls"] if c["name"] == "image"))
+        return {"size": self.image_size,
+                "photos": {name: image_uri(_np(self._sample_image(name, self.image_size))) for name in names}}, False
 
     def draw(self, fig: Figure) -> None:
         s = self.state
@@ -1016,22 +1192,13 @@ class PositionalExplorer(Explorer):
 
     figsize = (12, 3.4)
     margins = {"left": 0.05, "right": 0.98, "top": 0.88, "bottom": 0.15, "wspace": 0.3}
-    num_positions = 64
+    num_positions = POSITIONS
+
+    widget = "positional"
 
     def __init__(self, sincos_fn: Callable, lang: str | None = None):
-        super().__init__(lang)
         self.fn = sincos_fn
-        c = self.controls
-        c["dim"] = widgets.Dropdown(options=[16, 32, 64, 128], value=32, description=self.t("model_dim"))
-        c["column"] = widgets.IntSlider(value=6, min=0, max=31, description=self.t("dim_index"),
-                                        continuous_update=False)
-        c["position"] = widgets.IntSlider(value=20, min=0, max=self.num_positions - 1,
-                                          description=self.t("position"), continuous_update=False)
-        c["dim"].observe(self._on_dim, names="value")
-        self._finish([widgets.HBox([c["dim"], c["column"], c["position"]])])
-
-    def _on_dim(self, change) -> None:
-        self.controls["column"].max = change["new"] - 1
+        super().__init__(lang)
 
     def compute(self) -> None:
         from .positional import sincos_1d as ref_fn
@@ -1049,9 +1216,13 @@ class PositionalExplorer(Explorer):
             match = diff is None
             messages.append(diff or self.t("match"))
         shown = pe if match is not None and pe.shape == ref.shape else ref
-        sim = shown @ shown.T
+        sim = shown.astype(np.float64) @ shown.T.astype(np.float64)  # exact products: the page's numbers
         self.state = {"dim": d, "column": col, "position": int(self.controls["position"].value),
                       "pe": pe, "ref_pe": ref, "similarity": sim, "match": match, "messages": messages}
+
+    def page_data(self) -> tuple[dict, bool]:
+        """Nothing but the number of positions: the page computes the sinusoids itself."""
+        return {"positions": self.num_positions}, False
 
     def draw(self, fig: Figure) -> None:
         s = self.state

@@ -31,12 +31,13 @@ _sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), 
 # sphinx-thebe and sphinx-comments put CDN URLs in every page; the site is offline.
 extensions = [e for e in extensions if e not in ("sphinx_thebe", "sphinx_comments")]
 extensions.append("sphinx_course")
-# Widgets: require.js and the HTML manager are served from _static/vendor (tools/vendor.py).
-nb_ipywidgets_js = {
-    "vendor/requirejs/require.js": {},
-    "widgets-offline.js": {},
-    "vendor/html-manager/dist/embed-amd.js": {},
-}
+# Widgets: each explorer's output carries its live page version as text/html (course_pkg/live.py,
+# added while COURSE_LIVE_WIDGETS=1); the page shows that instead of saved ipywidgets state, so no
+# widget manager, require.js or widget state is loaded.
+nb_ipywidgets_js = {}
+extensions.append("sphinx_live_widgets")
+nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json", None),
+                              ("html", "application/vnd.jupyter.widget-state+json", None)]
 html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-buttons.html"]
 # Exercise pages are executed as they stand: the stubs raise NotImplementedError (their cells
 # carry the "raises-exception" tag), the self-check says so in the reader's language, and every
@@ -45,11 +46,12 @@ html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-
 
 
 def package_hash() -> str:
-    """Hash of course_pkg's sources and shipped checkpoints: the execution cache's key."""
+    """Hash of course_pkg's sources, shipped checkpoints and the live widgets' script (inlined
+    into the outputs): the execution cache's key."""
     digest = hashlib.sha256()
     pkg = ROOT / "course_pkg"
     for path in sorted(pkg.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".pt", ".json") and "__pycache__" not in path.parts:
+        if path.is_file() and path.suffix in (".py", ".pt", ".json", ".js") and "__pycache__" not in path.parts:
             digest.update(str(path.relative_to(pkg)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
@@ -74,7 +76,7 @@ def copy_exercises(lang: str) -> None:
 
 
 def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads),
+    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), COURSE_LIVE_WIDGETS="1",
                MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT), "-q",
            "-D", f"language={LANGS[lang]}", "-D", f"html_title={TITLES[lang]}",

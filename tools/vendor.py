@@ -1,7 +1,7 @@
 """Fetch the site's JavaScript from the npm registry into .vendor/static/vendor (not committed).
 
-MathJax 3, require.js and the Jupyter widgets HTML manager are served from the built site
-itself, so a reader's browser requests nothing from outside the site.
+MathJax 3 is served from the built site itself, so a reader's browser requests nothing from
+outside the site. (The widgets need no library: course_pkg/assets/live-widgets.js.)
 """
 from __future__ import annotations
 
@@ -27,11 +27,9 @@ PACKAGES = {
         "es5/sre": "mathjax/sre",
         "es5/adaptors": "mathjax/adaptors",
     }),
-    "requirejs": ("2.3.7", {"require.js": "requirejs/require.js"}),
-    "@jupyter-widgets/html-manager": ("1.0.15", {"dist": "html-manager/dist"}),
 }
-# Files of a copied folder that the site never loads (source maps, the non-AMD bundle).
-SKIP_SUFFIXES = (".map", "/embed.js", "/libembed-amd.js", ".LICENSE.txt")
+# Files of a copied folder that the site never loads (source maps, licence banners).
+SKIP_SUFFIXES = (".map", ".LICENSE.txt")
 
 
 def _tarball(name: str, version: str) -> Path:

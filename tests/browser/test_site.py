@@ -84,10 +84,12 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
             p.wait_for_selector(".jupyter-widgets, .widget-box, .widget-slider", state="attached",
                                 timeout=15000)
         # Exercise pages are executed with the stubs in place: each widget falls back to the
-        # reference, so the page shows its initial view as a figure, not a traceback alone.
+        # reference, so the page shows its initial view as a figure (a live widget's SVG, see
+        # test_live_widgets.py), not a traceback alone.
         if page.startswith("exercises/"):
             p.wait_for_function("() => Array.from(document.querySelectorAll('.cell_output img'))"
-                                ".some(i => i.complete && i.naturalWidth > 0)", timeout=15000)
+                                ".some(i => i.complete && i.naturalWidth > 0)"
+                                " || !!document.querySelector('.course-live[data-ready=\"1\"] svg')", timeout=15000)
         # Markdown that did not render: literal ** in the text a reader sees (outside code).
         raw = p.evaluate("""() => {
             const walker = document.createTreeWalker(document.querySelector('main') || document.body,

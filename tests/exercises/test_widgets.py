@@ -215,3 +215,132 @@ def test_no_control_label_is_cut_off():
     for control in w.controls.values():
         assert control.style.description_width == "initial", control.description
     assert w.controls["column"].description == W.tr(W.MESSAGES, "dim_index", "zh")
+
+
+# --- one description, two versions (course_pkg.widget_specs -> ipywidgets and the page) ----------
+
+from course_pkg import live  # noqa: E402
+from course_pkg import widget_specs as specs  # noqa: E402
+
+EXPLORERS = {
+    "attention": lambda lang: W.attention_explorer(scaled_dot_product_attention, lang=lang),
+    "heads": lambda lang: W.head_splitter(split_heads, merge_heads, lang=lang),
+    "masking": lambda lang: W.masking_explorer(random_masking, unshuffle, lang=lang),
+    "patches": lambda lang: W.patch_explorer(patchify, unpatchify, lang=lang),
+    "positional": lambda lang: W.positional_explorer(sincos_1d, lang=lang),
+}
+
+
+def _ipywidget_description(control) -> dict:
+    """What an ipywidget offers, in the description's terms."""
+    out = {"label": control.description, "value": control.value}
+    if hasattr(control, "options"):
+        out["options"] = [v for _, v in control.options] if control.options and isinstance(
+            control.options[0], tuple) else list(control.options)
+    for attr in ("min", "max", "step", "base"):
+        if hasattr(control, attr):
+            out[attr] = getattr(control, attr)
+    return out
+
+
+@pytest.mark.parametrize("widget", sorted(EXPLORERS))
+def test_notebook_and_page_versions_offer_the_same_controls(widget):
+    specs.check_spec(widget, specs.SPECS[widget])
+    w = EXPLORERS[widget]("zh")
+    page = live.bundle(w)
+    assert [c["name"] for c in page["controls"]] == list(w.controls) == [c["name"] for c in w.spec["controls"]]
+    for c, shown in zip(page["controls"], w.controls.values()):
+        nb = _ipywidget_description(shown)
+        assert c["label"] == nb["label"] and c["value"] == pytest.approx(nb["value"])
+        if "options" in c:
+            assert [v for _, v in c["options"]] == nb["options"], c["name"]
+            assert all(isinstance(label, str) and label for label, _ in c["options"])
+        else:
+            for attr in ("min", "max", "step", "base"):
+                if attr in c:
+                    assert c[attr] == pytest.approx(nb[attr]), (c["name"], attr)
+    assert page["rows"] == w.spec["rows"] and page["lang"] == "zh"
+    assert page["alt"] in page["text"] and page["note"] in page["text"]
+
+
+def test_a_control_added_to_the_description_appears_in_both_versions(monkeypatch):
+    extra = {"name": "extra_toggle", "kind": "check", "label": "scale", "value": False}
+    description = dict(specs.SPECS["positional"], controls=specs.SPECS["positional"]["controls"] + [extra],
+                       rows=specs.SPECS["positional"]["rows"] + [["extra_toggle"]])
+    monkeypatch.setitem(specs.SPECS, "positional", description)
+    w = W.positional_explorer(sincos_1d, lang="ja")
+    assert isinstance(w.controls["extra_toggle"], W.widgets.Checkbox)
+    assert w.box.children[len(description["rows"]) - 1] is w.controls["extra_toggle"]  # its own row, shown
+    assert live.bundle(w)["controls"][-1]["name"] == "extra_toggle"
+
+
+def test_dependent_ranges_follow_the_description_table():
+    w = EXPLORERS["patches"]("ja")
+    for P in (5, 8, 32):
+        w.controls["patch_size"].value = P
+        assert w.controls["patch"].max == max((96 // P) ** 2 - 1, 0)
+    w = EXPLORERS["attention"]("ja")
+    w.controls["source"].value = "image"
+    assert w.controls["query"].max == specs.IMAGE_TOKENS - 1
+    w.controls["query"].value = 15
+    w.controls["source"].value = "sentence"
+    assert w.controls["query"].max == specs.SENTENCE_TOKENS - 1 and w.controls["query"].value == 7
+
+
+def test_bad_descriptions_and_values_are_named():
+    with pytest.raises(ValueError, match="'nope'"):
+        specs.spec("nope")
+    with pytest.raises(ValueError, match="'rocket2'.*options"):
+        specs.spec("masking", image="rocket2")
+    with pytest.raises(ValueError, match="no control 'colour'"):
+        specs.spec("patches", colour="red")
+    bad = dict(specs.SPECS["heads"], controls=[dict(specs.SPECS["heads"]["controls"][0], kind="knob")])
+    with pytest.raises(ValueError, match="kind 'knob'"):
+        specs.check_spec("heads", bad)
+    with pytest.raises(ValueError, match="unknown kind 'knob'"):
+        W.build_control(dict(specs.SPECS["heads"]["controls"][0], kind="knob"), str)
+
+
+def test_page_version_only_while_the_site_is_built(monkeypatch):
+    w = EXPLORERS["positional"]("ja")
+    monkeypatch.delenv(live.ENV, raising=False)
+    assert "text/html" not in w._repr_mimebundle_()
+    monkeypatch.setenv(live.ENV, "1")
+    bundle = w._repr_mimebundle_()
+    assert 'class="course-live' in bundle["text/html"] and "application/vnd.jupyter.widget-view+json" in bundle
+    # An explored function that runs but differs would make the page lie: no page version then.
+    def unscaled(q, k, v, mask=None):
+        wts = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
+        return wts @ v, wts
+
+    assert W.attention_explorer(unscaled, lang="ja").live_html() is None
+    # A stub (NotImplementedError) falls back to the reference, and the page says so.
+    todo = W.attention_explorer(_ni, lang="zh")
+    assert live.bundle(todo)["note"] == "live_note"
+    heads_bad = W.head_splitter(lambda x, h: x.reshape(1, h, 4, -1), _ni, lang="zh")
+    page = live.bundle(heads_bad)
+    assert page["note"] == "live_note_recorded"  # it shows that function's split
+    assert all(page["data"]["merge"].values())  # and the reference's merge, not a stub's "failure"
+    assert page["data"]["split"]["12,3"] != live.bundle(EXPLORERS["heads"]("zh"))["data"]["split"]["12,3"]
+
+
+def test_page_data_is_json_and_the_script_is_inlined_once(monkeypatch):
+    import json
+
+    monkeypatch.setattr(live, "_emitted_script", False)
+    first = live.page_html(EXPLORERS["heads"]("ja"))
+    second = live.page_html(EXPLORERS["positional"]("ja"))
+    assert first.count("<script>") == 1 and "<script>" not in second
+    payload = second.split('class="course-live-data">')[1].split("</script>")[0]
+    assert json.loads(payload.replace("<\\/", "</"))["widget"] == "positional"
+
+
+def test_packed_floats_keep_six_decimals():
+    import base64
+    import zlib
+
+    a = np.random.default_rng(0).random((5, 7)).astype(np.float32)
+    back = np.frombuffer(zlib.decompress(base64.b64decode(live.packed(a))), dtype="<f4").reshape(a.shape)
+    assert np.abs(back - a).max() <= 2.5e-7 and not np.array_equal(back, a)
+    exact = np.frombuffer(zlib.decompress(base64.b64decode(live.packed(a, drop_bits=0))), dtype="<f4")
+    np.testing.assert_array_equal(exact.reshape(a.shape), a)
