@@ -175,12 +175,20 @@ def strip_magics(source: str) -> str | None:
     return "\n".join(out)
 
 
-def _parses(source: str) -> bool:
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError,
+                OverflowError)  # null bytes, lone surrogates, extreme nesting or length
+
+
+def parse_or_none(source: str) -> ast.Module | None:
+    """The AST of ``source``, or None for code the parser rejects or chokes on."""
     try:
-        ast.parse(source)
-        return True
-    except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError, OverflowError):
-        return False
+        return ast.parse(source)
+    except PARSE_ERRORS:
+        return None
+
+
+def _parses(source: str) -> bool:
+    return parse_or_none(source) is not None
 
 
 def _is_magic(line: str) -> bool:
@@ -258,10 +266,8 @@ def code_cells(nb: dict) -> list[dict]:
         src = strip_magics(_source(cell))
         if src is None or not src.strip():
             continue
-        try:
-            tree = ast.parse(src)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError,
-                OverflowError):
+        tree = parse_or_none(src)
+        if tree is None:
             cells.append({"index": index, "source": src})
             continue
         prepared = _without_selfchecks(src, tree, skip)

@@ -19,6 +19,7 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 
 from .text import bounded, nfc
@@ -28,6 +29,7 @@ MAX_ENTRIES = 5000      # directory entries looked at per student folder
 MAX_ID = 48             # characters of a safe id before its hash
 SKIP_DIRS = {b".ipynb_checkpoints", b"__MACOSX", b"__pycache__", b".git"}
 _UNSAFE = re.compile(r"[^\w.@+-]+")
+_NOT_TEXT = {"Co", "Cn", "Cc", "Cs"}  # private use, unassigned, control: a wrong guess
 
 
 @dataclass
@@ -56,9 +58,11 @@ def display_name(raw: bytes) -> tuple[str, bool]:
     """``(name for people, was UTF-8)``: UTF-8, else Shift-JIS (cp932), else GBK, else escapes."""
     for enc in ("utf-8", "cp932", "gbk"):
         try:
-            return nfc(raw.decode(enc)), enc == "utf-8"
+            text = nfc(raw.decode(enc))
         except UnicodeDecodeError:
             continue
+        if enc == "utf-8" or not any(unicodedata.category(c) in _NOT_TEXT for c in text):
+            return text, enc == "utf-8"
     return raw.decode("utf-8", "backslashreplace"), False
 
 
@@ -68,8 +72,8 @@ def _display(raw: bytes) -> str:
 
 def safe_id(name: str, raw: bytes, was_utf8: bool = True) -> str:
     """A file-name-safe id for ``name``; unchanged when it already is one."""
-    base = _UNSAFE.sub("_", name).strip("_").lstrip("-.") or "student"
-    if base == name and was_utf8 and len(base) <= MAX_ID and raw == name.encode():
+    base = _UNSAFE.sub("_", name).strip("_").lstrip("-.+@") or "student"
+    if base == name and was_utf8 and len(base) <= MAX_ID:  # NFC of a UTF-8 name
         return base
     return f"{bounded(base, MAX_ID).rstrip('…')}-{_short_hash(raw)}"
 
@@ -123,7 +127,7 @@ def find_submissions(root, assignment: str | None = None,
 def _top_entry(entry: os.DirEntry, assignment, peek) -> Submission | None:
     raw = entry.name
     mode = entry.stat(follow_symlinks=False).st_mode
-    stem = _stem(raw) if not stat.S_ISDIR(mode) else raw
+    stem = _stem(raw)
     name, utf8 = display_name(stem)
     sub = Submission(safe_id(name, stem, utf8), name, raw=stem, entry=raw)
     if stat.S_ISDIR(mode):
@@ -187,6 +191,9 @@ def _resolve_folder(sub: Submission, folder: bytes, assignment, peek) -> None:
             path, mode = refused[0]
             sub.problem, sub.fmt = _refusal(mode, rel(path))
             sub.others = sub.others[1:]
+        elif _is_notebook_name(sub.entry):  # a folder named like a notebook
+            sub.problem = "nb_not_regular"
+            sub.fmt = {"file": bounded(_display(sub.entry), 80), "kind": "folder"}
         else:
             sub.problem = "nb_missing"
         return
