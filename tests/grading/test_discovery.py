@@ -164,21 +164,28 @@ def test_sparse_file_is_refused_before_a_byte_is_read(odd_files, monkeypatch):
     assert not opened
 
 
-def test_deep_tree_does_not_recurse(tmp_path):
-    path = os.fsencode(tmp_path / "deep")
-    os.mkdir(path)
-    fd = os.open(path, os.O_RDONLY)
-    for _ in range(3000):  # far past Python's recursion limit and PATH_MAX
-        os.mkdir(b"d", dir_fd=fd)
-        nfd = os.open(b"d", os.O_RDONLY, dir_fd=fd)
+DEPTH = 3000  # far past Python's recursion limit and PATH_MAX
+
+
+@pytest.fixture
+def deep_tree(tmp_path):
+    fds = [os.open(tmp_path, os.O_RDONLY)]
+    for _ in range(DEPTH):
+        os.mkdir(b"d", dir_fd=fds[-1])
+        fds.append(os.open(b"d", os.O_RDONLY, dir_fd=fds[-1]))
+    yield tmp_path / "d"
+    for parent in reversed(fds[:-1]):  # bottom-up: shutil.rmtree would recurse 3000 deep
+        os.rmdir(b"d", dir_fd=parent)
+    for fd in fds:
         os.close(fd)
-        fd = nfd
-    os.close(fd)
+
+
+def test_deep_tree_does_not_recurse(deep_tree, tmp_path):
     write(tmp_path / "shallow" / "a" / "b" / "hw.ipynb", [CORRECT_01])
     subs, _ = find_submissions(tmp_path)
     by_name = _by_name(subs)
-    assert by_name["deep"].problem == "nb_missing"
-    assert any(f"deeper than {MAX_DEPTH}" in o for o in by_name["deep"].others)
+    assert by_name["d"].problem == "nb_missing"
+    assert any(f"deeper than {MAX_DEPTH}" in o for o in by_name["d"].others)
     assert by_name["shallow"].path.endswith(b"hw.ipynb")
 
 
