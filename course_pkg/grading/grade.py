@@ -159,7 +159,8 @@ def _run_checks(record, module, cells, sandbox, lang, seed, limits) -> None:
               "kwargs": {k: encode_arg(v, blobs) for k, v in call.kwargs.items()},
               "return_args": call.return_args} for j, call in enumerate(calls)]
     job = {"cells": cells, "functions": list(module.FUNCTIONS), "calls": specs,
-           "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout}
+           "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
+           "blocked": sorted(module.FORBIDDEN.get("attrs", ()))}
     payload = encode_message(job, [array_to_npy(b) for b in blobs])
     run = sandbox.run(payload, limits, hidden=hidden_modules(module))
     returned = _collect(run, calls, record, lang, limits)
@@ -186,7 +187,7 @@ def _row(c, outcome: Outcome, lang: str, blocked: dict | None) -> dict:
 
 def hidden_modules(module) -> list[str]:
     """The package modules a submission of ``module`` may not reach (run-time guard)."""
-    return sorted(m for m in module.FORBIDDEN.get("modules", ()) if m.startswith("course_pkg."))
+    return sorted(module.FORBIDDEN.get("modules", ()))
 
 
 def _static_row(record, lang) -> dict:

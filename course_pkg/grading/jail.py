@@ -83,24 +83,49 @@ def readable_paths() -> list[str]:
     return [p for p in dict.fromkeys(paths) if os.path.lexists(p)]
 
 
-def module_files(names: list[str]) -> list[str]:
-    """The source and bytecode files of the package modules ``names`` (none imported)."""
+def module_files(names: list[str]) -> tuple[list[str], list[str]]:
+    """``(files, folders)`` to hide for the modules ``names`` (none is imported).
+
+    ``course_pkg.x``: the source and bytecode files of that module; another top-level
+    package (``timm``): its whole folder.
+    """
     pkg = package_dir()
-    files = []
+    files, folders = [], []
     for name in names:
         rel = name.split(".")[1:]
+        if name.split(".")[0] != "course_pkg":
+            folders += _package_folders(name.split(".")[0])
+            continue
         if not rel:
             continue
         base = os.path.join(pkg, *rel)
         candidates = [base + ".py", os.path.join(base, "__init__.py")]
         cache = os.path.join(os.path.dirname(base), "__pycache__", rel[-1] + ".*.pyc")
         files += [c for c in candidates if os.path.isfile(c)] + sorted(glob.glob(cache))
-    return files
+    return files, folders
 
 
-def _hide(files: list[str], root: str) -> None:
+def _package_folders(top: str) -> list[str]:
+    """Where the installed package ``top`` lives (found on ``sys.path``, not imported)."""
+    found = []
+    for entry in sys.path:
+        base = os.path.join(entry or ".", top)
+        if os.path.isdir(base):
+            found.append(os.path.realpath(base))
+        elif os.path.isfile(base + ".py"):
+            found.append(os.path.realpath(base + ".py"))
+    return found
+
+
+def _hide(names: list[str], root: str) -> None:
+    files, folders = module_files(names)
     with open(root + STUB, "w") as fh:
         fh.write(STUB_TEXT)
+    for path in folders:
+        if os.path.isdir(root + path):
+            _mount("tmpfs", root + path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k")
+        elif os.path.isfile(root + path):
+            files.append(path)
     for path in files:
         if os.path.isfile(root + path):
             _mount(root + STUB, root + path, None, MS_BIND)
@@ -115,7 +140,7 @@ def enter_jail(tmp_mb: int, hidden: list[str] = ()) -> None:
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
     for path in readable_paths():
         _bind_ro(path, root)
-    _hide(module_files(list(hidden)), root)
+    _hide(list(hidden), root)
     os.makedirs(root + "/dev", exist_ok=True)
     for dev in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
         _bind_file(dev, root + dev)
