@@ -2,6 +2,8 @@
 (``test_submission.py``); without it, the grader's own test-suite runs."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from course_pkg.grading import assignments
@@ -39,16 +41,10 @@ def submission_assignment(config) -> str:
 def pytest_configure(config):
     if config.getoption("--submission", default=None):
         config.grading_assignment = submission_assignment(config)
-        config.grading_detected = config.getoption("--assignment") is None
-
-
-def pytest_report_header(config):
-    if getattr(config, "grading_assignment", None):
-        how = ("detected from the notebook's metadata" if config.grading_detected
-               else "from --assignment")
-        return [f"grading {config.getoption('--submission')} as assignment "
-                f"{config.grading_assignment} ({how})"]
-    return []
+        how = ("from --assignment" if config.getoption("--assignment")
+               else "detected from the notebook's metadata")
+        print(f"grading {config.getoption('--submission')} as assignment "
+              f"{config.grading_assignment} ({how})", file=sys.stderr)
 
 
 def pytest_collection_modifyitems(config, items):
