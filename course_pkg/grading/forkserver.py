@@ -6,24 +6,26 @@ a time; the grader starts one server per parallel slot, each with its own
 unprivileged uid (so ``RLIMIT_NPROC`` counts only that slot's processes and leftovers
 can be killed by uid).
 
-A child, before running any student code (``strong`` mode, needs root):
+A job, before running any student code (``strong`` mode, needs root):
 
-1. ``setsid`` (its own session and process group); stdout/stderr to the output pipe.
-2. ``unshare(CLONE_NEWNET | CLONE_NEWNS)``: no network interface but a down loopback;
-   a private mount namespace in which a fresh tmpfs becomes the root directory with
-   only the system directories, the Python installation, the virtual environment and
-   the ``course_pkg`` package bind-mounted read-only, plus a small writable ``/tmp`` =
-   working directory. Solutions, tests, other submissions and the output folder do not
-   exist in that view.
-3. Resource limits: ``RLIMIT_AS`` (baseline + memory budget), ``RLIMIT_CPU``,
-   ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE=0``.
-4. ``setgroups([])``, ``setgid``/``setuid`` to the slot's uid; parent-death signal.
+1. joins its own cgroup (:mod:`.cgroups`: memory, process count and CPU for the job and
+   all its children together), ``setsid``, stdout/stderr to the output pipe, a clean
+   environment;
+2. new network, mount, IPC and PID namespaces (:mod:`.jail`); it forks the job's PID 1,
+   which mounts the jail (read-only system, Python, venv and ``course_pkg`` without the
+   reference modules; fresh ``/proc``; small writable ``/tmp``) while the first process
+   stays outside and relays the exit status;
+3. resource limits: ``RLIMIT_AS`` (baseline + memory budget), ``RLIMIT_CPU``,
+   ``RLIMIT_NPROC``, ``RLIMIT_FSIZE``, ``RLIMIT_NOFILE``, ``RLIMIT_CORE=0``;
+4. ``setgroups([])``, ``setgid``/``setuid`` to the slot's uid; parent-death signal;
+   a seccomp filter without the kernel keyring or new namespaces (:mod:`.seccomp`).
 
 ``weak`` mode (not root, or namespaces refused): limits and its own session only; no
 network or filesystem isolation; the grader warns about it.
 
-After the child exits or the wall-clock limit passes, the server kills the whole
-process group and (strong mode) every process of the slot's uid, then reports.
+After the job exits or the wall-clock limit passes, the server kills the whole
+process group, everything left in the job's cgroup and (strong mode) every process of
+the slot's uid, then reports (with the kernel's count of memory-limit kills).
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -47,7 +50,7 @@ import torch.nn  # noqa: E402,F401
 import torch.nn.functional  # noqa: E402,F401
 
 import course_pkg  # noqa: E402,F401 - the public package; no reference module is imported
-from course_pkg.grading import worker  # noqa: E402
+from course_pkg.grading import cgroups, jail, seccomp, worker  # noqa: E402
 
 torch.set_num_threads(1)
 try:
@@ -58,80 +61,25 @@ try:
 except Exception:  # pragma: no cover - matplotlib is optional for grading
     pass
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-SANDBOX_ROOT = "/tmp/course-grade-sandbox-root"
 PAYLOAD_FD, RESULT_FD = 3, 4
 SETUP_FAILED = 111
+HARD_FACTOR = 3.0  # wall-clock cap of a job, as a multiple of its limit
+JOB_ENV = {"HOME": "/tmp", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
+           "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 _libc = ctypes.CDLL(None, use_errno=True)
+CGROUPS: cgroups.Backend | None = None  # set by serve()
+BASELINE_RSS = 0
+_JOBS = 0
 
 
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mount(src, dst, fstype, flags, data=None) -> None:
-    enc = lambda s: None if s is None else str(s).encode()  # noqa: E731
-    _check(_libc.mount(enc(src), enc(dst), enc(fstype), flags, enc(data)), f"mount {dst}")
-
-
-def _bind_ro(src: str, root: str) -> None:
-    if os.path.islink(src):  # e.g. /lib -> usr/lib on merged-/usr systems
-        os.makedirs(os.path.dirname(root + src), exist_ok=True)
-        os.symlink(os.readlink(src), root + src)
-        return
-    dst = root + src
-    if os.path.isdir(src):
-        os.makedirs(dst, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        open(dst, "a").close()
-    _mount(src, dst, None, MS_BIND | MS_REC)
-    _mount(None, dst, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-
-
-def _readable_paths() -> list[str]:
-    """What the sandbox may read: system dirs, Python, the venv, the course_pkg package.
-
-    Nothing else of the repository (solutions, tests, .git) and nothing of the
-    submissions or the output folder.
-    """
-    pkg = os.path.dirname(os.path.realpath(course_pkg.__file__))
-    paths = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc",
-             sys.base_prefix, sys.prefix, pkg]
-    return [p for p in dict.fromkeys(paths) if os.path.lexists(p)]
-
-
-def _enter_jail(tmp_mb: int) -> None:
-    """New net + mount namespace; chroot into a tmpfs with read-only binds (needs root)."""
-    _check(_libc.unshare(CLONE_NEWNET | CLONE_NEWNS), "unshare")
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    _mount("tmpfs", SANDBOX_ROOT, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
-    for path in _readable_paths():
-        _bind_ro(path, SANDBOX_ROOT)
-    os.makedirs(SANDBOX_ROOT + "/dev", exist_ok=True)
-    for dev in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
-        _bind_ro_file(dev, SANDBOX_ROOT)
-    os.makedirs(SANDBOX_ROOT + "/proc", exist_ok=True)
-    _mount("/proc", SANDBOX_ROOT + "/proc", None, MS_BIND | MS_REC)
-    work = SANDBOX_ROOT + "/tmp"
-    os.makedirs(work, exist_ok=True)
-    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
-    _mount(None, SANDBOX_ROOT, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
-    os.chroot(SANDBOX_ROOT)
-    os.chdir("/tmp")
-
-
-def _bind_ro_file(src: str, root: str) -> None:
-    dst = root + src
-    open(dst, "a").close()
-    _mount(src, dst, None, MS_BIND)
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _vm_size() -> int:
@@ -156,25 +104,24 @@ def _set_limits(limits: dict, strong: bool) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes fail instead of killing
 
 
-def _child(limits: dict, uid: int, strong: bool, fds: list[int]) -> None:  # pragma: no cover
+def _child(limits: dict, uid: int, strong: bool, fds: list[int],
+           group: cgroups.JobGroup | None) -> None:  # pragma: no cover
     """Runs in the forked child; never returns."""
     try:
+        if group is not None:
+            group.attach()  # before anything else: every later process is counted
         os.setsid()
-        high = [os.dup(fd) for fd in fds]  # out of the way of 0..4
-        payload_fd, result_fd, out_fd = [os.dup2(fd, 1000 + i) for i, fd in enumerate(high)]
-        os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        os.dup2(payload_fd, PAYLOAD_FD)
-        os.dup2(result_fd, RESULT_FD)
-        os.closerange(RESULT_FD + 1, 65536)
+        _redirect(fds)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         os.environ.clear()
-        os.environ.update({"HOME": "/tmp", "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-                           "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+        os.environ.update(JOB_ENV)
         if strong:
-            _enter_jail(int(limits["tmp_mb"]))
+            jail.unshare_job()
+            pid = os.fork()
+            if pid:
+                _relay(pid)
+            jail.enter_jail(int(limits["tmp_mb"]), limits.get("hidden", ()))
         else:
             os.chdir(limits["workdir"])
         _set_limits(limits, strong)
@@ -183,6 +130,8 @@ def _child(limits: dict, uid: int, strong: bool, fds: list[int]) -> None:  # pra
             os.setgid(uid)
             os.setuid(uid)
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if strong:
+            seccomp.install()
         sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
         sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
     except BaseException as exc:  # noqa: BLE001
@@ -191,8 +140,36 @@ def _child(limits: dict, uid: int, strong: bool, fds: list[int]) -> None:  # pra
     try:
         worker.run(PAYLOAD_FD, RESULT_FD)
     except BaseException:  # noqa: BLE001 - whatever the student did, leave quietly
-        pass
+        try:
+            os.write(2, b"worker stopped: " + traceback.format_exc()[-2000:].encode())
+        except BaseException:  # noqa: BLE001
+            pass
     os._exit(0)
+
+
+def _redirect(fds: list[int]) -> None:
+    """Payload, result and output pipes to fds 3, 4 and 1/2; nothing else stays open."""
+    high = [os.dup(fd) for fd in fds]  # out of the way of 0..4
+    payload_fd, result_fd, out_fd = [os.dup2(fd, 1000 + i) for i, fd in enumerate(high)]
+    os.dup2(os.open("/dev/null", os.O_RDONLY), 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.dup2(payload_fd, PAYLOAD_FD)
+    os.dup2(result_fd, RESULT_FD)
+    os.closerange(RESULT_FD + 1, 65536)
+
+
+def _relay(pid: int) -> None:  # pragma: no cover - runs in the child
+    """Wait for the job's PID 1 and exit the same way (this process stays outside the jail)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in range(0, RESULT_FD + 1):
+        os.dup2(null, fd)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
 def _live_pids_of(uid: int) -> list[int]:
@@ -249,19 +226,50 @@ def _reap() -> None:
             return
 
 
-def _wait(pid: int, deadline: float) -> tuple[int | None, bool]:
-    """Wait for ``pid`` until ``deadline``; returns ``(wait status or None, timed_out)``."""
+def _job_pid1(pid: int) -> int:
+    """The job's PID 1 (the first child of ``pid``), else ``pid`` itself (weak mode)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            kids = fh.read().split()
+        return int(kids[0]) if kids else pid
+    except (OSError, ValueError):
+        return pid
+
+
+def _run_delay(pid: int) -> float:
+    """Seconds ``pid``'s main thread waited for a CPU (``/proc/PID/schedstat``)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _wait(pid: int, wall_s: float) -> tuple[int | None, bool]:
+    """Wait for ``pid`` for ``wall_s`` seconds; returns ``(wait status or None, timed_out)``.
+
+    Time the job's main process spent waiting for a CPU (other jobs, other load on the
+    machine) does not count: an honest slow student is not cut off because a classmate's
+    job, or anything else, took the CPU. A job that starves its own main process (a fork
+    bomb) still ends at ``HARD_FACTOR * wall_s`` of wall-clock time.
+    """
+    t0 = time.monotonic()
     pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
+    inner, delay = pid, 0.0
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status, False
-            left = deadline - time.monotonic()
+            if inner == pid:
+                inner = _job_pid1(pid)
+            delay = max(delay, _run_delay(inner))
+            wall = time.monotonic() - t0
+            left = min(wall_s - (wall - delay), HARD_FACTOR * wall_s - wall)
             if left <= 0:
                 return None, True
             if pidfd is not None:
-                select.select([pidfd], [], [], left)
+                select.select([pidfd], [], [], min(left, 0.1))
             else:
                 time.sleep(min(left, 0.01))
     finally:
@@ -269,14 +277,28 @@ def _wait(pid: int, deadline: float) -> tuple[int | None, bool]:
             os.close(pidfd)
 
 
+def _job_group(limits: dict, uid: int) -> cgroups.JobGroup | None:
+    if CGROUPS is None:
+        return None
+    global _JOBS
+    _JOBS += 1
+    mem = (int(limits["mem_mb"]) + int(limits["tmp_mb"])) * 2**20 + BASELINE_RSS
+    try:
+        return cgroups.JobGroup(CGROUPS, f"{uid}-{os.getpid()}-{_JOBS}", mem,
+                                int(limits["nproc"]))
+    except OSError:
+        return None
+
+
 def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
     t0 = time.monotonic()
+    group = _job_group(limits, uid)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
-        _child(limits, uid, strong, fds)
+        _child(limits, uid, strong, fds, group)
     for fd in fds:
         os.close(fd)
-    status, timed_out = _wait(pid, t0 + float(limits["wall_s"]))
+    status, timed_out = _wait(pid, float(limits["wall_s"]))
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -286,10 +308,12 @@ def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:  # pragma: no cover - already reaped
             status = signal.SIGKILL
+    kernel = group.close() if group is not None else {}
     leftovers = _kill_uid(uid) if strong else 0
     _reap()
     report = {"wall_s": round(time.monotonic() - t0, 3), "timed_out": timed_out,
-              "leftover_rounds": leftovers}
+              "leftover_rounds": leftovers, "cgroup": CGROUPS.version if group else None,
+              **kernel}
     if os.WIFSIGNALED(status):
         report.update(state="signaled", signal=os.WTERMSIG(status))
     else:
@@ -299,17 +323,22 @@ def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
 
 
 def probe(uid: int) -> bool:
-    """True when a child can enter the jail and drop to ``uid`` (strong mode works)."""
+    """True when a job can enter the jail and drop to ``uid`` (strong mode works)."""
     if os.getuid() != 0:
         return False
-    os.makedirs(SANDBOX_ROOT, mode=0o755, exist_ok=True)
+    os.makedirs(jail.SANDBOX_ROOT, mode=0o755, exist_ok=True)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         try:
-            _enter_jail(1)
+            jail.unshare_job()
+            inner = os.fork()
+            if inner:
+                _relay(inner)
+            jail.enter_jail(1)
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+            seccomp.install()
             os._exit(0)
         except BaseException:  # noqa: BLE001
             os._exit(1)
@@ -321,10 +350,14 @@ def serve(control_fd: int, uid: int) -> None:
     sock = socket.socket(fileno=control_fd)
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
+    global CGROUPS, BASELINE_RSS
     strong = probe(uid)
     if strong:
         _kill_uid(uid)  # leftovers of an earlier, killed run with this uid
+    CGROUPS = cgroups.detect()
+    BASELINE_RSS = _rss_bytes()
     sock.sendall(json.dumps({"ready": True, "mode": "strong" if strong else "weak",
+                             "cgroups": CGROUPS.version if CGROUPS else None,
                              "pid": os.getpid()}).encode() + b"\n")
     while True:
         try:

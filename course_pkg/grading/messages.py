@@ -77,10 +77,30 @@ MESSAGES = {
                    "en": "the notebook has no code cells."},
     "nb_unreadable": {"ja": "ファイルを読めません: {err}", "zh": "无法读取文件: {err}",
                       "en": "cannot read the file: {err}"},
+    "nb_symlink": {"ja": "`{file}` はシンボリックリンクです。ノートブックのファイルそのものを提出してください。",
+                   "zh": "`{file}` 是符号链接。请提交笔记本文件本身。",
+                   "en": "`{file}` is a symbolic link; hand in the notebook file itself."},
+    "nb_not_regular": {"ja": "`{file}` は通常のファイルではありません（{kind}）。",
+                       "zh": "`{file}` 不是普通文件（{kind}）。",
+                       "en": "`{file}` is not a regular file ({kind})."},
+    "nb_ambiguous": {"ja": "提出フォルダにノートブックが複数あり、どれを採点するか決められません: {files}"
+                           "（採点するものだけを残してください）。",
+                     "zh": "提交的文件夹中有多个笔记本，无法确定评分哪一个: {files}（请只保留要评分的那个）。",
+                     "en": "the folder holds several notebooks and none is marked for this "
+                           "assignment: {files} (keep only the one to grade)."},
+    "nb_wrong_assignment": {"ja": "このノートブックは課題 {got} のものです（採点中の課題: {expected}）。",
+                            "zh": "该笔记本属于作业 {got}（正在评分的作业: {expected}）。",
+                            "en": "this notebook is for assignment {got}, not {expected}."},
     "nb_missing": {"ja": "提出されたノートブックがありません。", "zh": "没有提交笔记本。",
                    "en": "no notebook was submitted."},
     "invalid": {"ja": "ノートブックを採点できません: {why}", "zh": "无法评分该笔记本: {why}",
                 "en": "the notebook cannot be graded: {why}"},
+    "infra_check": {"ja": "この項目の採点中に採点システムの内部エラーが起きました（この項目のみ 0 点、教員に連絡してください）。",
+                    "zh": "评分此项目时评分系统发生内部错误（仅此项目 0 分，请联系教师）。",
+                    "en": "internal grader error while grading this item (only this item "
+                          "scores 0; please tell the instructor)."},
+    "why_memory": {"ja": "メモリ上限 {mb} MB を超過", "zh": "超过内存上限 {mb} MB",
+                   "en": "ran past the {mb} MB memory limit"},
     "infra": {"ja": "採点システムの内部エラーです（教員に連絡してください）。",
               "zh": "评分系统内部错误（请联系教师）。",
               "en": "internal grader error (please tell the instructor)."},
@@ -104,6 +124,7 @@ MESSAGES = {
     "status_partial": {"ja": "部分点", "zh": "部分得分", "en": "partial"},
     "status_fail": {"ja": "不合格", "zh": "未通过", "en": "fail"},
     "status_error": {"ja": "エラー", "zh": "错误", "en": "error"},
+    "status_infra": {"ja": "採点システムのエラー", "zh": "评分系统错误", "en": "grader error"},
 }
 
 

@@ -1,6 +1,7 @@
 """Reading a submitted notebook safely and extracting the code to run.
 
-* The size cap is checked with ``stat`` before anything is read.
+* Only regular files are opened (symlinks are never followed); the size cap is checked
+  with ``lstat`` before anything is read.
 * The file must be JSON describing an nbformat-4 notebook; anything else raises
   :class:`NotebookError` with a message key (never crashes the batch).
 * Code cells are prepared for the sandbox: IPython magics and shell lines are
@@ -13,12 +14,16 @@ import ast
 import json
 import os
 import re
+import stat
 from pathlib import Path
+
+from .text import clean
 
 MAX_BYTES = 20 * 2**20
 SKIP_MODULES = ("course_pkg.selfcheck", "course_pkg.widgets")
 _CELL_MAGIC_BODY = {"time", "timeit", "capture", "prun"}
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|[\w.,\s]+=\s*[!%])")
+_HELP = re.compile(r"^\s*\??[\w.]+\?{1,2}\s*$")  # `obj?`, `obj??`, `?obj?`
 
 
 class NotebookError(ValueError):
@@ -29,28 +34,67 @@ class NotebookError(ValueError):
         self.key, self.fmt = key, fmt
 
 
-def load_notebook(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict:
-    """Return the notebook as a dict; raise :class:`NotebookError` when it is unusable."""
+def read_submission(path, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``; :class:`NotebookError` for anything else.
+
+    ``lstat`` first: a symlink is refused (never followed), a FIFO, socket or device is
+    refused without being opened, and the size is checked before a byte is read. The
+    file is then opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked again (same inode).
+    """
     try:
-        size = os.stat(path).st_size
-        if not Path(path).is_file():
-            raise NotebookError("nb_not_notebook", err="not a regular file")
+        st = os.lstat(path)
+    except (OSError, ValueError) as exc:
+        raise NotebookError("nb_unreadable", err=type(exc).__name__) from None
+    name = os.path.basename(os.fsdecode(path))
+    if stat.S_ISLNK(st.st_mode):
+        raise NotebookError("nb_symlink", file=name[:80])
+    if not stat.S_ISREG(st.st_mode):
+        raise NotebookError("nb_not_regular", file=name[:80], kind=_kind(st.st_mode))
+    if st.st_size > max_bytes:
+        raise NotebookError("nb_too_large", size=st.st_size, cap=max_bytes)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
+                     | os.O_CLOEXEC)
     except OSError as exc:
         raise NotebookError("nb_unreadable", err=type(exc).__name__) from None
+    try:
+        again = os.fstat(fd)
+        if (again.st_ino, again.st_dev) != (st.st_ino, st.st_dev) or not stat.S_ISREG(
+                again.st_mode):
+            raise NotebookError("nb_unreadable", err="the file changed while it was read")
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise NotebookError("nb_unreadable", err=type(exc).__name__) from None
+    finally:
+        os.close(fd)
     if size > max_bytes:
         raise NotebookError("nb_too_large", size=size, cap=max_bytes)
+    return b"".join(chunks)
+
+
+def _kind(mode: int) -> str:
+    from .submissions import _kind as kind
+    return kind(mode)
+
+
+def parse_notebook(raw: bytes) -> dict:
+    """The notebook in ``raw`` as a dict; :class:`NotebookError` when it is unusable."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
-        nb = json.loads(raw.decode("utf-8"))
+        nb = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise NotebookError("nb_bad_json", err="not UTF-8 text") from None
-    except (ValueError, RecursionError) as exc:
-        raise NotebookError("nb_bad_json", err=str(exc)[:120]) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise NotebookError("nb_bad_json", err=clean(exc, 120)) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise NotebookError("nb_not_notebook", err="no list of cells")
-    if nb.get("nbformat") != 4:
-        raise NotebookError("nb_bad_version", got=repr(nb.get("nbformat"))[:20])
+    if nb.get("nbformat") != 4 or isinstance(nb.get("nbformat"), bool):
+        raise NotebookError("nb_bad_version", got=clean(repr(nb.get("nbformat")), 20))
     for cell in nb["cells"]:
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             raise NotebookError("nb_not_notebook", err="a cell without cell_type")
@@ -59,6 +103,19 @@ def load_notebook(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> dict:
                                          and all(isinstance(s, str) for s in src))):
             raise NotebookError("nb_not_notebook", err="a cell whose source is not text")
     return nb
+
+
+def load_notebook(path, max_bytes: int = MAX_BYTES) -> dict:
+    """Return the notebook at ``path`` as a dict; raise :class:`NotebookError` when unusable."""
+    return parse_notebook(read_submission(path, max_bytes))
+
+
+def peek_assignment(path) -> str | None:
+    """``metadata.course.assignment`` of the notebook at ``path`` (None when unusable)."""
+    try:
+        return course_metadata(load_notebook(path))[1]
+    except NotebookError:
+        return None
 
 
 def course_metadata(nb: dict) -> tuple[str | None, str | None]:
@@ -81,7 +138,7 @@ def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
         if lang:
             return lang
     if path is not None:
-        for part in reversed(Path(path).parts):
+        for part in reversed(Path(os.fsdecode(path)).parts):
             if part in ("ja", "zh"):
                 return part
     return default
@@ -93,7 +150,13 @@ def _source(cell: dict) -> str:
 
 
 def strip_magics(source: str) -> str | None:
-    """Drop IPython magics and shell lines (keeping line numbers); None to skip the cell."""
+    """Drop IPython magics and shell lines (keeping line numbers); None to skip the cell.
+
+    A cell that is valid Python is returned unchanged: only code the parser rejects can
+    hold magics, so preparation never touches a student's definitions.
+    """
+    if _parses(source):
+        return source
     lines = source.split("\n")
     if lines and lines[0].lstrip().startswith("%%"):
         name = lines[0].lstrip()[2:].split()[0] if lines[0].lstrip()[2:].split() else ""
@@ -105,11 +168,27 @@ def strip_magics(source: str) -> str | None:
         m = _LINE_MAGIC.match(line)
         if m and not line.lstrip().startswith(("%=", "!=")) and _is_magic(line):
             out.append(m.group(1) + "pass")
-        elif line.rstrip().endswith("?") and not line.lstrip().startswith("#"):
+        elif _HELP.match(line):
             out.append(re.match(r"^\s*", line).group(0) + "pass")
         else:
             out.append(line)
     return "\n".join(out)
+
+
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError,
+                OverflowError)  # null bytes, lone surrogates, extreme nesting or length
+
+
+def parse_or_none(source: str) -> ast.Module | None:
+    """The AST of ``source``, or None for code the parser rejects or chokes on."""
+    try:
+        return ast.parse(source)
+    except PARSE_ERRORS:
+        return None
+
+
+def _parses(source: str) -> bool:
+    return parse_or_none(source) is not None
 
 
 def _is_magic(line: str) -> bool:
@@ -117,11 +196,7 @@ def _is_magic(line: str) -> bool:
     stripped = line.strip()
     if stripped.startswith(("%", "!")):
         return True
-    try:  # `x = !ls` is a magic, `x = a % b` is Python
-        ast.parse(stripped)
-        return False
-    except SyntaxError:
-        return True
+    return not _parses(stripped)  # `x = !ls` is a magic, `x = a % b` is Python
 
 
 def _skip_names(tree: ast.Module) -> set[str]:
@@ -141,9 +216,18 @@ def _skip_names(tree: ast.Module) -> set[str]:
     return names
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 def _uses(stmt: ast.stmt, names: set[str]) -> bool:
+    """Does the top-level statement use the self-check or widget modules?
+
+    Definitions are never stripped (a local variable may share a widget's name).
+    """
+    if isinstance(stmt, _DEFINITIONS):
+        return False
     for node in ast.walk(stmt):
-        if isinstance(node, ast.Name) and node.id in names:
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load):
             return True
         if isinstance(node, ast.Attribute):
             dotted = _dotted(node)
@@ -171,35 +255,43 @@ def _dotted(node: ast.AST) -> str | None:
 def code_cells(nb: dict) -> list[dict]:
     """The cells to run, in order: ``[{"index": notebook cell index, "source": str}]``.
 
-    A cell that does not parse is kept as is (the sandbox records its SyntaxError).
+    A cell that does not parse (or that the parser chokes on: null bytes, lone
+    surrogates, extreme nesting) is kept as is; the sandbox records its error.
     """
-    cells, prepared = [], []
+    cells: list[dict] = []
+    skip: set[str] = set()
     for index, cell in enumerate(nb["cells"]):
         if cell.get("cell_type") != "code":
             continue
         src = strip_magics(_source(cell))
-        if src is not None and src.strip():
-            prepared.append((index, src))
-    skip: set[str] = set()
-    for index, src in prepared:
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
+        if src is None or not src.strip():
+            continue
+        tree = parse_or_none(src)
+        if tree is None:
             cells.append({"index": index, "source": src})
             continue
-        skip |= _skip_names(tree)
-        lines = src.split("\n")
-        kept = False
-        for stmt in tree.body:
-            if _uses(stmt, skip):
-                if isinstance(stmt, (ast.Assign, ast.AnnAssign)):  # `w = widget(...)`; `w`
-                    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                    skip |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
-                for ln in range(stmt.lineno - 1, stmt.end_lineno):
-                    lines[ln] = ""
-                lines[stmt.lineno - 1] = " " * stmt.col_offset + "pass"
-            else:
-                kept = True
-        if kept:
-            cells.append({"index": index, "source": "\n".join(lines)})
+        prepared = _without_selfchecks(src, tree, skip)
+        if prepared is not None:
+            cells.append({"index": index, "source": prepared})
     return cells
+
+
+def _without_selfchecks(src: str, tree: ast.Module, skip: set[str]) -> str | None:
+    """``src`` with its self-check/widget statements replaced by ``pass`` (None: nothing left).
+
+    ``skip`` collects the names bound to those modules across cells.
+    """
+    skip |= _skip_names(tree)
+    lines = src.split("\n")
+    kept = False
+    for stmt in tree.body:
+        if not _uses(stmt, skip):
+            kept = True
+            continue
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):  # `w = widget(...)`; later `w`
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            skip |= {t.id for t in targets if isinstance(t, ast.Name)}
+        for ln in range(stmt.lineno - 1, stmt.end_lineno):
+            lines[ln] = ""
+        lines[stmt.lineno - 1] = " " * stmt.col_offset + "pass"
+    return "\n".join(lines) if kept else None

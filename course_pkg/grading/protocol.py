@@ -67,7 +67,7 @@ def split_frames(data: bytes) -> tuple[list[bytes], bool]:
     return frames, pos != len(data)
 
 
-def decode_messages(data: bytes, max_messages: int = 10_000) -> tuple[list[dict], bool]:
+def decode_messages(data: bytes, max_messages: int = 100_000) -> tuple[list[dict], bool]:
     """Parse a worker stream into messages ``{..., "arrays": [np.ndarray]}``.
 
     Returns ``(messages, complete)``; parsing stops at the first malformed frame, so a

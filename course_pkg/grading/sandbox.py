@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field
 UID_BASE = 1_900_000
 UID_SLOTS = 512
 LOCK_DIR = "/tmp/course-grade-uids"
+CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "OMP_NUM_THREADS": "1",
+             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
 
 
 @dataclass
@@ -83,8 +85,7 @@ class ForkServer:
     def __init__(self):
         self.uid, self._lock_fd = _allocate_uid()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COV")}
-        env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg")
+        env = dict(CLEAN_ENV)  # nothing of the grader's environment reaches a job
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-m", "course_pkg.grading.forkserver",
              str(theirs.fileno()), str(self.uid)],
@@ -94,6 +95,7 @@ class ForkServer:
         self.sock = ours
         hello = json.loads(self._recv_line(timeout=120))
         self.mode = hello["mode"]
+        self.cgroups = hello.get("cgroups")
 
     def _recv_line(self, timeout: float) -> bytes:
         ready, _, _ = select.select([self.sock], [], [], timeout)
@@ -107,9 +109,9 @@ class ForkServer:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def run(self, payload: bytes, limits: Limits) -> RunResult:
+    def run(self, payload: bytes, limits: Limits, hidden=()) -> RunResult:
         workdir = None
-        spec = asdict(limits)
+        spec = dict(asdict(limits), hidden=list(hidden))
         if self.mode != "strong":
             workdir = tempfile.mkdtemp(prefix="course-grade-job-")
             spec["workdir"] = workdir
@@ -137,7 +139,9 @@ class ForkServer:
         keep = limits.output_keep_kb * 1024
         chunks, size, tail = [], 0, bytearray()
         open_fds = {res_r, out_r}
-        deadline = time.monotonic() + limits.wall_s + 30
+        # A safety net only: the server reports when the job ends or runs past its limit
+        # (which does not count time the job waited for a CPU).
+        deadline = time.monotonic() + 4 * limits.wall_s + 120
         report = None
         while open_fds or report is None:
             left = deadline - time.monotonic()
@@ -204,6 +208,7 @@ class Sandbox:
         if not self._all:
             raise RuntimeError("could not start any fork server")
         self.mode = self._all[0].mode
+        self.cgroups = self._all[0].cgroups
 
     def _start_one(self) -> None:
         server = ForkServer()
@@ -211,17 +216,18 @@ class Sandbox:
             self._all.append(server)
         self._free.put(server)
 
-    def run(self, payload: bytes, limits: Limits | None = None) -> RunResult:
+    def run(self, payload: bytes, limits: Limits | None = None, hidden=()) -> RunResult:
+        """Run one job; ``hidden``: package modules the job may not import."""
         limits = limits or self.limits
         server = self._free.get()
         try:
             if not server.alive():
                 server = self._replace(server)
             try:
-                return server.run(payload, limits)
+                return server.run(payload, limits, hidden)
             except (RuntimeError, OSError):
                 server = self._replace(server)
-                return server.run(payload, limits)
+                return server.run(payload, limits, hidden)
         finally:
             self._free.put(server)
 
@@ -235,6 +241,19 @@ class Sandbox:
         with self._lock:
             self._all = [s for s in self._all if s is not server] + [fresh]
         return fresh
+
+    def weaker_guarantees(self) -> list[str]:
+        """What this sandbox cannot promise here (empty when every guarantee holds)."""
+        out = []
+        if self.mode != "strong":
+            out.append("not root or namespaces refused: no network, filesystem, process or "
+                       "IPC isolation, the reference modules stay importable, jobs share "
+                       "the grader's environment view of /proc")
+        if not self.cgroups:
+            out.append("no usable cgroup (memory, pids, cpu): the memory limit holds per "
+                       "process only (a submission that forks can use more), the process "
+                       "limit is per uid, and CPU fairness rests on CPU-time timeouts alone")
+        return out
 
     def close(self) -> None:
         for server in self._all:

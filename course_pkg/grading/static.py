@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 
+from .notebook import parse_or_none
+
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
     ids = set()
@@ -39,9 +41,8 @@ def find_forbidden(cells: list[dict], forbidden: dict) -> list[dict]:
     modules = set(forbidden.get("modules", ()))
     hits = []
     for cell in cells:
-        try:
-            tree = ast.parse(cell["source"])
-        except SyntaxError:
+        tree = parse_or_none(cell["source"])
+        if tree is None:
             continue
         docs = _docstring_nodes(tree)
         for node in ast.walk(tree):

@@ -45,7 +45,7 @@ def _cases(subs, out):
         "read_tests": [f"open({str(REPO / 'tests' / 'conftest.py')!r}).read()\n", CORRECT_01],
         "read_other_student": [f"open({str(subs / 'victim.ipynb')!r}).read()\n", CORRECT_01],
         "write_output": [f"for p in [{str(out / 'grades.csv')!r}, "
-                         f"{str(out / 'results' / 'victim.json')!r}]:\n"
+                         f"{str(out / 'results' / '01_attention' / 'victim.json')!r}]:\n"
                          "    try:\n        open(p, 'w').write('hacked')\n"
                          "    except OSError:\n        pass\n", CORRECT_01],
         "monkeypatch_compare": [ZEROS_01, "import numpy as np, torch\n"
@@ -79,7 +79,7 @@ def batch(tmp_path_factory):
             "--mem-mb", "1536", "--cell-timeout", "2.5", "--call-timeout", "2",
             "--no-progress"]
     assert main(args) == 0
-    records = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")}
     return records, out
 
 
@@ -191,4 +191,4 @@ def test_outputs_intact(batch):
     assert len(rows) == 8 * len(records)
     victim = [r for r in rows if r["student"] == "victim"]
     assert sum(float(r["points"]) for r in victim) == 10
-    assert (out / "feedback" / "victim.md").read_text().startswith("# 01_attention")
+    assert (out / "feedback" / "01_attention" / "victim.md").read_text().startswith("# 01_attention")

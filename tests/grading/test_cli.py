@@ -47,7 +47,7 @@ def test_malformed_submissions_are_per_student_errors(tmp_path):
     (subs / "nothing").mkdir()
     proc = _grade(subs, out)
     assert proc.returncode == 0
-    recs = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    recs = {p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")}
     assert {k: v["error"] for k, v in recs.items()} == {
         "good": None, "folder": None, "badjson": "nb_bad_json", "oldformat": "nb_bad_version",
         "nocells": "nb_not_notebook", "empty": "nb_no_code", "huge": "nb_too_large",
@@ -57,8 +57,8 @@ def test_malformed_submissions_are_per_student_errors(tmp_path):
         points[r["student"]] = points.get(r["student"], 0) + float(r["points"])
     assert points["good"] == points["folder"] == 10
     assert all(v == 0 for k, v in points.items() if k not in ("good", "folder"))
-    assert "评分" in (out / "feedback" / "folder.md").read_text()  # zh from metadata
-    assert "<html lang='zh'>" in (out / "feedback" / "folder.html").read_text()
+    assert "评分" in (out / "feedback" / "01_attention" / "folder.md").read_text()  # zh from metadata
+    assert "<html lang='zh'>" in (out / "feedback" / "01_attention" / "folder.html").read_text()
     assert "mean" in proc.stdout_text and "not passed, by test" in proc.stdout_text
 
 
@@ -68,7 +68,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path):
     for i in range(n):
         write(subs / f"s{i}.ipynb", [SLOW])
     proc = _grade(subs, out, "--workers", "1", wait=False)
-    results = out / "results"
+    results = out / "results" / "01_attention"
     while proc.poll() is None and len(list(results.glob("*.json"))) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its fork servers, mid-run

@@ -10,14 +10,14 @@ import pytest
 
 from course_pkg.grading import assignments
 from course_pkg.grading.checks import checks_of
-from course_pkg.grading.grade import detect_assignment, grade_notebook, total
+from course_pkg.grading.grade import grade_notebook, total
 
 _RESULTS: dict = {}
 
 
 def _assignment(config) -> str | None:
-    sub = config.getoption("--submission")
-    return config.getoption("--assignment") or (detect_assignment(sub) if sub else None)
+    """Chosen (and checked against the metadata) by ``conftest.submission_assignment``."""
+    return getattr(config, "grading_assignment", None)
 
 
 def pytest_generate_tests(metafunc):
@@ -26,11 +26,7 @@ def pytest_generate_tests(metafunc):
     config = metafunc.config
     names = []
     if config.getoption("--submission"):
-        assignment = _assignment(config) or "01_attention"
-        try:
-            names = [c.name for c in checks_of(assignments.load(assignment))]
-        except ValueError:
-            names = ["unknown_assignment"]
+        names = [c.name for c in checks_of(assignments.load(_assignment(config)))]
         names.append("no_forbidden_calls")
     metafunc.parametrize("graded_test", names or [pytest.param(
         None, marks=pytest.mark.skip(reason="no --submission given"))])

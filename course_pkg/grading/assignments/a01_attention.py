@@ -179,9 +179,10 @@ def inputs_unchanged(ctx):
     results = yield [Call(FN, q, k, v, mask=mask, return_args=True)]
 
     def judge(r):
+        sent = r.call.args + tuple(r.call.kwargs.values())  # q, k, v, then mask=
         after = r.args_after
-        if not isinstance(after, tuple) or len(after) != 3 or any(
+        if not isinstance(after, tuple) or len(after) != len(sent) or any(
                 type(a) is not np.ndarray or a.shape != b.shape or not np.array_equal(a, b)
-                for a, b in zip(after, r.call.args)):
+                for a, b in zip(after, sent)):
             raise Fail("inputs_modified", fn=FN, shapes=r.call.shapes())
     return ctx.score(results, judge)

@@ -31,6 +31,9 @@ MESSAGES = {
     "not_random": {"ja": "何度呼んでも同じトークンが残ります（ランダムになっていません）。",
                    "zh": "多次调用保留的标记都相同（不是随机的）。",
                    "en": "the same tokens are kept on every call (not random)."},
+    "seed_ignored": {"ja": "generator のシードを変えても同じ結果になります（シードが使われていません）。",
+                     "zh": "改变 generator 的种子结果仍相同（没有使用种子）。",
+                     "en": "different generator seeds give the same result (the seed is ignored)."},
     "not_reproducible": {"ja": "同じシードの generator で結果が再現しません。",
                          "zh": "使用相同种子的 generator 时结果不能复现。",
                          "en": "the same generator seed does not reproduce the result."},
@@ -133,18 +136,29 @@ def masks_differ(ctx):
     return 1.0
 
 
+SEEDS_TRIED = 3
+
+
 @check(points=1, title=T["repro"], functions=(RM,))
 def generator_reproduces(ctx):
-    x, ratio, seed = _x(ctx), _ratio(ctx), ctx.seed()
-    results = yield [Call(RM, x, ratio, generator=Generator(seed)) for _ in range(2)]
+    """Same seed, same result; different seeds, different results (several seeds, so a
+    function that replays one cached answer fails)."""
+    x, ratio = ctx.randn(ctx.randint(1, 3), ctx.randint(12, 20), 2), _ratio(ctx)
+    seeds = [ctx.seed() for _ in range(SEEDS_TRIED)]
+    results = yield [Call(RM, x, ratio, generator=Generator(s)) for s in seeds for _ in "ab"]
     got = []
     for r in results:
         try:
             got.append(_parts(r))
         except Fail as f:
             return ctx.failed(f)
-    if not all(np.array_equal(a, b) for a, b in zip(got[0][1:], got[1][1:])):
+    pairs = [(got[2 * i], got[2 * i + 1]) for i in range(SEEDS_TRIED)]
+    if not all(np.array_equal(a, b) for first, second in pairs
+               for a, b in zip(first[1:], second[1:])):
         return ctx.failed(Fail("not_reproducible", MESSAGES))
+    ids = [first[3] for first, _ in pairs]
+    if all(np.array_equal(ids[0], other) for other in ids[1:]):
+        return ctx.failed(Fail("seed_ignored", MESSAGES))
     return 1.0
 
 
