@@ -151,3 +151,79 @@ def test_search_finds_a_term_of_the_page_language(browser, server, shots, lang):
         visit.assert_clean()
     finally:
         visit.close()
+
+
+# --- The page at a phone's and a laptop's width ---------------------------------------------
+
+WIDTHS = (390, 1280)
+
+
+def _all_pages_at_widths():
+    return [pytest.param(*p.values, width, id=f"{p.id}@{width}")
+            for p in _all_pages() for width in WIDTHS]
+
+
+def _check_navigation(p, width: int) -> list[str]:
+    """The visible ☰ opens and closes the chapter list; the contents button opens the page's contents."""
+    problems = []
+    toggle = p.locator(".bd-header-article .primary-toggle")
+    if not toggle.is_visible():
+        return ["the ☰ button is not visible"]
+    sidebar_links = "#pst-primary-sidebar nav.bd-docs-nav a, #pst-primary-sidebar-modal nav.bd-docs-nav a"
+    if width < 992:  # phones: the chapter list is a modal dialog
+        if p.locator(sidebar_links).first.is_visible():
+            problems.append("the chapter list is shown before ☰ is pressed")
+        toggle.click()
+        try:
+            p.wait_for_function("() => document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000)
+        except Exception:
+            return problems + ["☰ did not open the chapter list"]
+        if not p.locator("#pst-primary-sidebar-modal nav.bd-docs-nav a").first.is_visible():
+            problems.append("the chapter list opened without visible chapter links")
+        p.keyboard.press("Escape")
+        p.wait_for_timeout(200)
+        if p.evaluate("document.querySelector('#pst-primary-sidebar-modal').open"):
+            problems.append("Escape did not close the chapter list")
+    else:  # laptops: the sidebar is shown and ☰ hides and shows it again
+        if not p.locator(sidebar_links).first.is_visible():
+            problems.append("the chapter list is not shown at this width")
+        toggle.click()
+        p.wait_for_timeout(300)
+        if p.locator(sidebar_links).first.is_visible():
+            problems.append("☰ did not hide the chapter list")
+        toggle.click()
+        p.wait_for_timeout(300)
+        if not p.locator(sidebar_links).first.is_visible():
+            problems.append("☰ did not show the chapter list again")
+    if p.locator("#pst-page-toc-nav a").count():  # the page has contents
+        secondary = p.locator(".bd-header-article .secondary-toggle")
+        if secondary.is_visible():
+            secondary.click()
+            try:
+                p.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal').open",
+                                    timeout=3000)
+                if not p.locator("#pst-secondary-sidebar-modal #pst-page-toc-nav a").first.is_visible():
+                    problems.append("the contents opened without visible links")
+                p.keyboard.press("Escape")
+                p.wait_for_timeout(200)
+            except Exception:
+                problems.append("the contents button did not open the page's contents")
+        elif not p.locator("#pst-page-toc-nav a").first.is_visible():
+            problems.append("the page's contents are neither shown nor reachable by a visible button")
+    return problems
+
+
+@pytest.mark.parametrize("lang,page,width", _all_pages_at_widths())
+def test_page_at_phone_and_laptop_width(browser, server, shots, lang, page, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    p = context.new_page()
+    try:
+        p.goto(f"{server}/{lang}/{page}", wait_until="load")
+        p.wait_for_load_state("networkidle")
+        problems = {}
+        problems["navigation"] = _check_navigation(p, width)
+        p.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}@{width}.png"))
+        problems = {k: v for k, v in problems.items() if v}
+        assert not problems, f"{lang}/{page} at {width} px: {problems}"
+    finally:
+        context.close()
