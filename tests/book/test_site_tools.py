@@ -111,3 +111,28 @@ def test_built_pages_reference_nothing_outside_the_site():
         if refs:
             bad[str(page.relative_to(site))] = refs
     assert not bad, f"external references: {bad}"
+
+
+def test_glossary_terms_split_alternatives_variants_and_punctuation():
+    table = ("# 术语表\n\n| 中文 | 日本語 | English |\n| --- | --- | --- |\n"
+             "| 被遮住（去掉）的 patch／可见 patch | マスクしたパッチ（取り除いたパッチ） | masked |\n"
+             "| （注意力）头 | アテンション・ロールアウト | head |\n"
+             "| 温度 $\\tau$ | 正規化した画素（`norm_pix_loss`） | temperature |\n"
+             "| GELU | GELU | 自注意力 |\n")
+    terms = sphinx_course.glossary_terms(table)
+    assert terms == ["被遮住的", "去掉", "可见", "マスクしたパッチ", "取り除いたパッチ", "注意力",
+                     "アテンション", "ロールアウト", "温度", "正規化した画素"]
+    # The header row, the English column, single characters (头) and Latin-only cells give nothing.
+    assert "中文" not in terms and "头" not in terms and "自注意力" not in terms
+
+
+def test_glossary_terms_of_an_empty_or_tableless_page():
+    assert sphinx_course.glossary_terms("") == []
+    assert sphinx_course.glossary_terms("# 用語集\n\n本文だけ。\n") == []
+
+
+def test_both_glossaries_give_the_compound_terms_search_must_find():
+    for lang, named in (("ja", ["知識蒸留", "位置埋め込み"]),
+                        ("zh", ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"])):
+        terms = sphinx_course.glossary_terms((ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8"))
+        assert set(named) <= set(terms), (lang, set(named) - set(terms))
