@@ -5,6 +5,7 @@ a page links to the same page of the other edition at ``../<other>/<pagename>.ht
 """
 from __future__ import annotations
 
+import logging
 import re
 import sys
 from pathlib import Path
@@ -20,6 +21,41 @@ BANNER = {
     "ja": "この翻訳は最新ではない可能性があります：中国語版がこのページの最後の同期の後に更新されました。",
     "zh": "本页译文可能已过时：日文版在上次同步之后有更新。",
 }
+
+
+# The theme's buttons, in the reader's language (the themes have no Japanese/Chinese for these).
+UI = {
+    "ja": {"chapters": "章の一覧", "contents": "このページの目次", "color_mode": "表示の色（ライト／ダーク／システム）",
+           "search": "検索", "search_placeholder": "用語や章を検索…"},
+    "zh": {"chapters": "章节列表", "contents": "本页目录", "color_mode": "显示颜色（浅色／深色／跟随系统）",
+           "search": "搜索", "search_placeholder": "搜索术语或章节…"},
+    "en": {"chapters": "Chapters", "contents": "Contents of this page", "color_mode": "Colours (light / dark / system)",
+           "search": "Search", "search_placeholder": "Search terms or chapters…"},
+}
+DESCRIPTION_CHARS = 150
+
+
+def drop_scripts(html: str, *names: str) -> str:
+    """``html`` without the ``<script src=...>`` elements whose source ends with one of ``names``
+    (before its query string): a Jinja filter of the course's layout."""
+    for name in names:
+        html = re.sub(r'\s*<script\b[^>]*\ssrc="[^"]*' + re.escape(name) + r'(\?[^"]*)?"[^>]*>\s*</script>',
+                      "", html)
+    return html
+
+
+def page_description(doctree) -> str:
+    """The page's first paragraph, one line, at most DESCRIPTION_CHARS characters: its meta description."""
+    from docutils import nodes
+
+    if doctree is None:
+        return ""
+    for para in doctree.findall(nodes.paragraph):
+        words = [t.astext() for t in para.findall(nodes.Text) if not isinstance(t.parent, nodes.math)]
+        text = " ".join("".join(words).split())
+        if len(text) >= 20:
+            return text if len(text) <= DESCRIPTION_CHARS else text[:DESCRIPTION_CHARS - 1] + "…"
+    return ""
 
 
 def short_lang(language: str | None) -> str:
@@ -45,6 +81,8 @@ def _page_context(app, pagename, templatename, context, doctree):
     context["course_other_lang"] = other
     context["course_other_name"] = LANG_NAMES[other]
     context["course_other_url"] = counterpart_url(pagename, lang)
+    context["course_ui"] = UI[lang]
+    context["course_description"] = page_description(doctree)
     book = Path(app.srcdir).parent
     if doctree is not None and "body" in context and "/" not in pagename:
         if translations.stale_counterpart(book, lang, pagename):
@@ -127,7 +165,27 @@ def _reindex_when_the_words_change(app, env, added, changed, removed):
     return []
 
 
+class _ExecutionProgress(logging.Handler):
+    """Prints "course: executed <page> in <t> s" for every notebook myst-nb executes, also under
+    ``sphinx-build -q`` (tools/build_site.py shows these lines while the build runs)."""
+
+    _done = re.compile(r"Executed notebook in ([0-9.]+) seconds")
+
+    def emit(self, record):
+        found = self._done.search(str(record.msg))
+        if found:
+            docname = getattr(record, "docname", None) or record.name.split("mystnb-", 1)[-1]
+            print(f"course: executed {docname} in {float(found[1]):.1f} s", file=sys.stderr, flush=True)
+
+
+def _template_filters(app):
+    if hasattr(app.builder, "templates"):
+        app.builder.templates.environment.filters["course_drop_scripts"] = drop_scripts
+
+
 def setup(app):
+    logging.getLogger("sphinx").addHandler(_ExecutionProgress(logging.INFO))
+    app.connect("builder-inited", _template_filters)
     app.connect("env-get-outdated", _reindex_when_the_words_change)
     app.add_search_language(CourseJapanese)
     app.add_search_language(CourseChinese)

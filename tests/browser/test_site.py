@@ -68,15 +68,15 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
     try:
         assert visit.response.status == 200
         p = visit.page
-        # Math: every page that contains TeX has it typeset by the local MathJax, without errors.
+        # Math: rendered at build time (KaTeX), so every formula is already HTML and MathML,
+        # without an error mark, and no math engine is downloaded.
         n_math = p.locator("span.math, div.math").count()
         if n_math:
-            p.wait_for_function("n => document.querySelectorAll('mjx-container').length >= n",
-                                arg=n_math, timeout=20000)
-            assert p.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
-            untypeset = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
-                                   ".filter(e => !e.querySelector('mjx-container')).length")
-            assert untypeset == 0, f"{untypeset} of {n_math} formulas were not typeset"
+            bare = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
+                              ".filter(e => !e.querySelector('.katex .katex-mathml math')).length")
+            assert bare == 0, f"{bare} of {n_math} formulas are not rendered"
+            assert p.locator(".katex-error").count() == 0, "KaTeX reported a TeX error"
+        assert not p.evaluate("Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)).length")
         # Figures: every image is loaded.
         broken = p.evaluate(
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
@@ -309,6 +309,33 @@ def _check_navigation(p, width: int) -> list[str]:
     return problems
 
 
+_FIT_JS = """width => {
+    const problems = [];
+    const page = document.documentElement.scrollWidth;
+    if (page > width + 1) problems.push(`the page is ${page} px wide on a ${width} px screen`);
+    const scrolls = e => { for (let a = e; a && a !== document.body; a = a.parentElement) {
+        const o = getComputedStyle(a).overflowX; if (o === "auto" || o === "scroll") return true; }
+        return false; };
+    if (width >= 1280) {
+        document.querySelectorAll(".cell_input pre, .cell_output pre").forEach(pre => {
+            if (pre.scrollWidth > pre.clientWidth + 1) {
+                const line = pre.textContent.split("\\n").reduce((a, b) => a.length > b.length ? a : b, "");
+                problems.push(`cut: ${pre.closest(".cell_input") ? "code" : "output"} line ${line.trim().slice(0, 60)}`);
+            }
+        });
+    }
+    document.querySelectorAll("div.math, pre, table").forEach(block => {
+        const box = block.getBoundingClientRect();
+        const inner = block.matches("div.math") ? block.querySelector(".katex-html") : null;
+        if (inner && inner.getBoundingClientRect().left < box.left - 1)
+            problems.push(`formula loses its left side: ${block.textContent.trim().slice(0, 40)}`);
+        if (block.scrollWidth > block.clientWidth + 1 && !scrolls(block))
+            problems.push(`wide block is cut without a scrollbar: ${block.textContent.trim().slice(0, 40)}`);
+    });
+    return problems;
+}"""
+
+
 @pytest.mark.parametrize("lang,page,width", _all_pages_at_widths())
 def test_page_at_phone_and_laptop_width(browser, server, shots, lang, page, width):
     context = browser.new_context(viewport={"width": width, "height": 800})
@@ -317,6 +344,7 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, lang, page, widt
         p.goto(f"{server}/{lang}/{page}", wait_until="load")
         p.wait_for_load_state("networkidle")
         problems = {}
+        problems["fit"] = p.evaluate(_FIT_JS, width)
         problems["navigation"] = _check_navigation(p, width)
         p.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}@{width}.png"))
         problems = {k: v for k, v in problems.items() if v}
