@@ -25,7 +25,9 @@ PACKAGES = {
     "@jupyter-widgets/html-manager": ("1.0.15", {"dist": "html-manager/dist"}),
 }
 # name in npm -> (version, files for the build's node scripts: source -> destination under NODE)
-BUILD_PACKAGES = {"katex": ("0.19.1", {"dist/katex.min.js": "katex.min.js"})}
+# axe-core is for the browser tests only (tests/browser/test_site.py injects it into each page).
+BUILD_PACKAGES = {"katex": ("0.19.1", {"dist/katex.min.js": "katex.min.js"}),
+                  "axe-core": ("4.14.1", {"axe.min.js": "axe.min.js"})}
 # Files of a copied folder that the site never loads (source maps, the non-AMD bundle, the
 # font formats older than woff2 that every current browser passes over).
 SKIP_SUFFIXES = (".map", "/embed.js", "/libembed-amd.js", ".LICENSE.txt", ".ttf", ".woff")

@@ -336,8 +336,17 @@ _FIT_JS = """width => {
 }"""
 
 
+def _axe_violations(p, axe: Path) -> list[str]:
+    """Critical and serious axe-core violations of the page, one line each."""
+    p.add_script_tag(path=str(axe))
+    found = p.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .filter(v => v.impact === "critical" || v.impact === "serious")
+        .map(v => `${v.impact} ${v.id}: ${v.nodes.length} x ${v.nodes[0].target.join(" ")}`)""")
+    return found
+
+
 @pytest.mark.parametrize("lang,page,width", _all_pages_at_widths())
-def test_page_at_phone_and_laptop_width(browser, server, shots, lang, page, width):
+def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page, width):
     context = browser.new_context(viewport={"width": width, "height": 800})
     p = context.new_page()
     try:
@@ -345,6 +354,7 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, lang, page, widt
         p.wait_for_load_state("networkidle")
         problems = {}
         problems["fit"] = p.evaluate(_FIT_JS, width)
+        problems["axe"] = _axe_violations(p, axe)
         problems["navigation"] = _check_navigation(p, width)
         p.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}@{width}.png"))
         problems = {k: v for k, v in problems.items() if v}
