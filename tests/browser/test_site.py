@@ -349,10 +349,12 @@ def _axe_violations(p, axe: Path) -> list[str]:
 def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page, width):
     context = browser.new_context(viewport={"width": width, "height": 800})
     p = context.new_page()
+    console_errors = []
+    p.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     try:
         p.goto(f"{server}/{lang}/{page}", wait_until="load")
         p.wait_for_load_state("networkidle")
-        problems = {}
+        problems = {"console errors": console_errors}
         problems["fit"] = p.evaluate(_FIT_JS, width)
         problems["axe"] = _axe_violations(p, axe)
         problems["navigation"] = _check_navigation(p, width)
