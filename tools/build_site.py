@@ -30,7 +30,7 @@ import os as _os, sys as _sys
 _sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "tools"))
 # sphinx-thebe and sphinx-comments put CDN URLs in every page; the site is offline.
 extensions = [e for e in extensions if e not in ("sphinx_thebe", "sphinx_comments")]
-extensions.append("sphinx_course")
+extensions += ["sphinx_course", "katex_math"]
 # Widgets: each explorer's output carries its live page version as text/html (course_pkg/live.py,
 # added while COURSE_LIVE_WIDGETS=1); the page shows that instead of saved ipywidgets state, so no
 # widget manager, require.js or widget state is loaded.
@@ -78,7 +78,11 @@ def copy_exercises(lang: str) -> None:
 def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> subprocess.Popen:
     env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), COURSE_LIVE_WIDGETS="1",
                MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(ROOT), "-q",
+    # -a: write every page and copy the static files again, from an emptied _static, so that
+    # a change to a stylesheet, a template or the vendored files reaches every page (Sphinx
+    # skips both when no source changed) and nothing stale is published.
+    shutil.rmtree(BUILD / lang / "html" / "_static", ignore_errors=True)
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-c", str(ROOT), "-q",
            "-D", f"language={LANGS[lang]}", "-D", f"html_title={TITLES[lang]}",
            "-D", f"nb_execution_cache_path={cache_dir / lang}",
            "-d", str(BUILD / lang / "doctrees"),
@@ -87,6 +91,28 @@ def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> sub
         cmd.insert(3, "-E")
     log = open(BUILD / f"build-{lang}.log", "w", encoding="utf-8")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+PROGRESS = "course: "  # lines of tools/sphinx_course.py: one per executed notebook, with its time
+
+
+def follow_progress(procs: dict[str, subprocess.Popen]) -> None:
+    """Print each build's progress lines as they come, until every build has ended."""
+    offsets = dict.fromkeys(procs, 0)
+    while True:
+        running = [p for p in procs.values() if p.poll() is None]
+        for lang in procs:
+            with open(BUILD / f"build-{lang}.log", "rb") as log:
+                log.seek(offsets[lang])
+                data = log.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            offsets[lang] += len(complete)
+            for line in complete.decode("utf-8", errors="replace").splitlines():
+                if line.startswith(PROGRESS):
+                    print(f"{lang}: {line[len(PROGRESS):]}", flush=True)
+        if not running:
+            return
+        time.sleep(0.5)
 
 
 ROOT_INDEX = """<!DOCTYPE html>
@@ -135,13 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     if parallel:
         procs = {lang: build_language(lang, cache_dir, args.fresh, threads) for lang in langs}
+        follow_progress(procs)
         failed = [lang for lang, p in procs.items() if p.wait() != 0]
     else:
-        failed = [lang for lang in langs if build_language(lang, cache_dir, args.fresh, threads).wait() != 0]
+        for lang in langs:
+            procs = {lang: build_language(lang, cache_dir, args.fresh, threads)}
+            follow_progress(procs)
+            failed += [lang for lang, p in procs.items() if p.wait() != 0]
     for lang in langs:
         log = (BUILD / f"build-{lang}.log").read_text(encoding="utf-8")
-        # ipykernel's notice that a local kernel talks over TCP without encryption, once per page.
-        log = "".join(line for line in log.splitlines(keepends=True) if "running over TCP" not in line)
+        # ipykernel's notice that a local kernel talks over TCP without encryption, once per page;
+        # the progress lines were shown while the build ran.
+        log = "".join(line for line in log.splitlines(keepends=True)
+                      if "running over TCP" not in line and not line.startswith(PROGRESS))
         if log.strip():
             print(f"--- sphinx output ({lang}) ---\n{log}")
     if failed:
@@ -151,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         published = BUILD / "html" / lang
         if published.exists():
             shutil.rmtree(published)
-        shutil.copytree(BUILD / lang / "html", published)
+        # Source maps (6.9 MB of the themes' *.map) help only their developers: not published.
+        shutil.copytree(BUILD / lang / "html", published, ignore=shutil.ignore_patterns("*.map"))
     (BUILD / "html" / "index.html").write_text(ROOT_INDEX.format(**TITLES), encoding="utf-8")
     print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'} "
           f"(package hash {key})")

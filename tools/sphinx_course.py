@@ -1,12 +1,17 @@
-"""Sphinx extension of the course site: language switcher and stale-translation banner.
+"""Sphinx extension of the course site: language switcher, stale-translation banner, search.
 
 Each language is a separate Sphinx build of ``book/<lang>`` into ``_build/html/<lang>``;
 a page links to the same page of the other edition at ``../<other>/<pagename>.html``.
 """
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from pathlib import Path
+
+from sphinx.search.ja import SearchJapanese
+from sphinx.search.zh import SearchChinese
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import translations  # noqa: E402
@@ -16,6 +21,41 @@ BANNER = {
     "ja": "この翻訳は最新ではない可能性があります：中国語版がこのページの最後の同期の後に更新されました。",
     "zh": "本页译文可能已过时：日文版在上次同步之后有更新。",
 }
+
+
+# The theme's buttons, in the reader's language (the themes have no Japanese/Chinese for these).
+UI = {
+    "ja": {"chapters": "章の一覧", "contents": "このページの目次", "color_mode": "表示の色（ライト／ダーク／システム）",
+           "search": "検索", "search_placeholder": "用語や章を検索…"},
+    "zh": {"chapters": "章节列表", "contents": "本页目录", "color_mode": "显示颜色（浅色／深色／跟随系统）",
+           "search": "搜索", "search_placeholder": "搜索术语或章节…"},
+    "en": {"chapters": "Chapters", "contents": "Contents of this page", "color_mode": "Colours (light / dark / system)",
+           "search": "Search", "search_placeholder": "Search terms or chapters…"},
+}
+DESCRIPTION_CHARS = 150
+
+
+def drop_scripts(html: str, *names: str) -> str:
+    """``html`` without the ``<script src=...>`` elements whose source ends with one of ``names``
+    (before its query string): a Jinja filter of the course's layout."""
+    for name in names:
+        html = re.sub(r'\s*<script\b[^>]*\ssrc="[^"]*' + re.escape(name) + r'(\?[^"]*)?"[^>]*>\s*</script>',
+                      "", html)
+    return html
+
+
+def page_description(doctree) -> str:
+    """The page's first paragraph, one line, at most DESCRIPTION_CHARS characters: its meta description."""
+    from docutils import nodes
+
+    if doctree is None:
+        return ""
+    for para in doctree.findall(nodes.paragraph):
+        words = [t.astext() for t in para.findall(nodes.Text) if not isinstance(t.parent, nodes.math)]
+        text = " ".join("".join(words).split())
+        if len(text) >= 20:
+            return text if len(text) <= DESCRIPTION_CHARS else text[:DESCRIPTION_CHARS - 1] + "…"
+    return ""
 
 
 def short_lang(language: str | None) -> str:
@@ -41,12 +81,114 @@ def _page_context(app, pagename, templatename, context, doctree):
     context["course_other_lang"] = other
     context["course_other_name"] = LANG_NAMES[other]
     context["course_other_url"] = counterpart_url(pagename, lang)
+    context["course_ui"] = UI[lang]
+    context["course_description"] = page_description(doctree)
     book = Path(app.srcdir).parent
     if doctree is not None and "body" in context and "/" not in pagename:
         if translations.stale_counterpart(book, lang, pagename):
             context["body"] = banner_html(lang) + context["body"]
 
 
+# --- Search: the glossary's terms are words of the index --------------------------------------
+
+SEARCH_JS = Path(__file__).with_name("course_search.js")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_PARENS = re.compile(r"[（(]([^）)]*)[）)]")
+
+
+def glossary_terms(markdown: str) -> list[str]:
+    """The Japanese and Chinese terms of a glossary table (its first two columns), one string each.
+
+    A cell ``被遮住（去掉）的 patch／可见 patch`` gives ``被遮住的``, ``去掉`` and ``可见``: alternatives
+    split at ／, parenthesised variants on their own, math and code dropped, cut where a query is
+    cut (``アテンション・ロールアウト`` gives two words), CJK words of at least two characters
+    (the search index ignores single characters).
+    """
+    terms: list[str] = []
+    rows = [line for line in markdown.splitlines() if line.startswith("|")]
+    for row in rows[2:]:  # skip the header row and the --- row
+        for cell in [c.strip() for c in row.strip("|").split("|")][:2]:
+            cell = re.sub(r"\$[^$]*\$|`[^`]*`", " ", cell)
+            for part in re.split(r"[／/]", cell):
+                variants = [_PARENS.sub("", part)] + _PARENS.findall(part)
+                # Split where the search box splits a query (Sphinx's splitQuery: non-word characters).
+                for chunk in re.split(r"\W+", " ".join(variants)):
+                    if len(chunk) > 1 and _CJK.search(chunk) and chunk not in terms:
+                        terms.append(chunk)
+    return terms
+
+
+class _GlossaryWords:
+    """Adds every glossary term found in a text to the words the index builder gets from it."""
+
+    glossary: list[str] = []
+    js_splitter_code = SEARCH_JS.read_text(encoding="utf-8")
+
+    def _load_glossary(self, options: dict) -> None:
+        path = Path(options.get("course_glossary", ""))
+        self.glossary = glossary_terms(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+    def split(self, input: str) -> list[str]:
+        words = super().split(input)
+        return words + [term for term in self.glossary if term in input]
+
+
+class CourseJapanese(_GlossaryWords, SearchJapanese):
+    def init(self, options: dict) -> None:
+        super().init(options)
+        self._load_glossary(options)
+
+
+class CourseChinese(_GlossaryWords, SearchChinese):
+    def init(self, options: dict) -> None:
+        super().init(options)
+        self._load_glossary(options)
+        import jieba  # the book extra installs it; Sphinx's Chinese search needs it anyway
+
+        for term in self.glossary:  # whole terms, so that jieba does not cut 自注意力 into 自/注意力
+            jieba.add_word(term)
+
+
+def _config_inited(app, config):
+    config.html_search_options = {**(config.html_search_options or {}),
+                                  "course_glossary": str(Path(app.srcdir) / "glossary.md")}
+
+
+def _reindex_when_the_words_change(app, env, added, changed, removed):
+    """Pages enter the search index when they are written: when the glossary's words or the
+    search script change, every page must be written again, not only the edited ones."""
+    key = (tuple(glossary_terms(Path(app.srcdir, "glossary.md").read_text(encoding="utf-8")))
+           if Path(app.srcdir, "glossary.md").is_file() else (), SEARCH_JS.read_text(encoding="utf-8"))
+    if getattr(env, "course_search_key", None) != key:
+        env.course_search_key = key
+        return sorted(env.found_docs)
+    return []
+
+
+class _ExecutionProgress(logging.Handler):
+    """Prints "course: executed <page> in <t> s" for every notebook myst-nb executes, also under
+    ``sphinx-build -q`` (tools/build_site.py shows these lines while the build runs)."""
+
+    _done = re.compile(r"Executed notebook in ([0-9.]+) seconds")
+
+    def emit(self, record):
+        found = self._done.search(str(record.msg))
+        if found:
+            docname = getattr(record, "docname", None) or record.name.split("mystnb-", 1)[-1]
+            print(f"course: executed {docname} in {float(found[1]):.1f} s", file=sys.stderr, flush=True)
+
+
+def _template_filters(app):
+    if hasattr(app.builder, "templates"):
+        app.builder.templates.environment.filters["course_drop_scripts"] = drop_scripts
+
+
 def setup(app):
+    logging.getLogger("sphinx").addHandler(_ExecutionProgress(logging.INFO))
+    app.connect("builder-inited", _template_filters)
+    app.connect("env-get-outdated", _reindex_when_the_words_change)
+    app.add_search_language(CourseJapanese)
+    app.add_search_language(CourseChinese)
+    app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,7 +1,8 @@
-"""Fetch the site's JavaScript from the npm registry into .vendor/static/vendor (not committed).
+"""Fetch the site's JavaScript and CSS from the npm registry into .vendor/ (not committed).
 
-MathJax 3 is served from the built site itself, so a reader's browser requests nothing from
-outside the site. (The widgets need no library: course_pkg/assets/live-widgets.js.)
+KaTeX renders the formulas at build time (its script runs in node, into .vendor/node); the
+pages get only its stylesheet and fonts, served from the built site itself, so a reader's browser
+requests nothing from outside the site. (The widgets need no library: course_pkg/assets/live-widgets.js.)
 """
 from __future__ import annotations
 
@@ -15,21 +16,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".vendor" / "npm"
 STATIC = ROOT / ".vendor" / "static" / "vendor"
+NODE = ROOT / ".vendor" / "node"  # used by the build only, never copied into the site
 
 # name in npm -> (version, files to copy from the package: source -> destination under STATIC)
 PACKAGES = {
-    "mathjax": ("3.2.2", {
-        "es5/tex-chtml-full.js": "mathjax/tex-chtml-full.js",
-        "es5/output/chtml/fonts/woff-v2": "mathjax/output/chtml/fonts/woff-v2",
-        "es5/input/tex/extensions": "mathjax/input/tex/extensions",
-        "es5/a11y": "mathjax/a11y",
-        "es5/ui": "mathjax/ui",
-        "es5/sre": "mathjax/sre",
-        "es5/adaptors": "mathjax/adaptors",
-    }),
+    "katex": ("0.19.1", {"dist/katex.min.css": "katex/katex.min.css", "dist/fonts": "katex/fonts"}),
 }
-# Files of a copied folder that the site never loads (source maps, licence banners).
-SKIP_SUFFIXES = (".map", ".LICENSE.txt")
+# name in npm -> (version, files for the build's node scripts: source -> destination under NODE)
+# axe-core is for the browser tests only (tests/browser/test_site.py injects it into each page).
+BUILD_PACKAGES = {"katex": ("0.19.1", {"dist/katex.min.js": "katex.min.js"}),
+                  "axe-core": ("4.14.1", {"axe.min.js": "axe.min.js"})}
+# Files of a copied folder that the site never loads (source maps, licence banners, the font
+# formats older than woff2 that every current browser passes over).
+SKIP_SUFFIXES = (".map", ".LICENSE.txt", ".ttf", ".woff")
 
 
 def _tarball(name: str, version: str) -> Path:
@@ -46,12 +45,12 @@ def _tarball(name: str, version: str) -> Path:
     return path
 
 
-def _extract(tgz: Path, files: dict[str, str]) -> None:
+def _extract(tgz: Path, files: dict[str, str], root: Path) -> None:
     with tarfile.open(tgz) as tar:
         members = tar.getmembers()
         for src, dst in files.items():
             prefix = f"package/{src}"
-            target = STATIC / dst
+            target = root / dst
             if target.exists():
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
             chosen = [m for m in members if m.name == prefix or m.name.startswith(prefix + "/")]
@@ -66,14 +65,18 @@ def _extract(tgz: Path, files: dict[str, str]) -> None:
 
 
 def main() -> int:
-    stamp = STATIC / "versions.json"
-    wanted = {name: version for name, (version, _) in PACKAGES.items()}
+    stamp = ROOT / ".vendor" / "versions.json"
+    wanted = {"site": {name: version for name, (version, _) in PACKAGES.items()},
+              "build": {name: version for name, (version, _) in BUILD_PACKAGES.items()}}
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         print(f"vendor: up to date in {STATIC.relative_to(ROOT)}")
         return 0
-    for name, (version, files) in PACKAGES.items():
-        print(f"vendor: {name}@{version}")
-        _extract(_tarball(name, version), files)
+    for root, packages in ((STATIC, PACKAGES), (NODE, BUILD_PACKAGES)):
+        if root.exists():  # nothing left over from packages no longer listed
+            shutil.rmtree(root)
+        for name, (version, files) in packages.items():
+            print(f"vendor: {name}@{version}")
+            _extract(_tarball(name, version), files, root)
     stamp.write_text(json.dumps(wanted, indent=1))
     return 0
 

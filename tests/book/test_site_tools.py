@@ -111,3 +111,109 @@ def test_built_pages_reference_nothing_outside_the_site():
         if refs:
             bad[str(page.relative_to(site))] = refs
     assert not bad, f"external references: {bad}"
+
+
+def test_glossary_terms_split_alternatives_variants_and_punctuation():
+    table = ("# 术语表\n\n| 中文 | 日本語 | English |\n| --- | --- | --- |\n"
+             "| 被遮住（去掉）的 patch／可见 patch | マスクしたパッチ（取り除いたパッチ） | masked |\n"
+             "| （注意力）头 | アテンション・ロールアウト | head |\n"
+             "| 温度 $\\tau$ | 正規化した画素（`norm_pix_loss`） | temperature |\n"
+             "| GELU | GELU | 自注意力 |\n")
+    terms = sphinx_course.glossary_terms(table)
+    assert terms == ["被遮住的", "去掉", "可见", "マスクしたパッチ", "取り除いたパッチ", "注意力",
+                     "アテンション", "ロールアウト", "温度", "正規化した画素"]
+    # The header row, the English column, single characters (头) and Latin-only cells give nothing.
+    assert "中文" not in terms and "头" not in terms and "自注意力" not in terms
+
+
+def test_glossary_terms_of_an_empty_or_tableless_page():
+    assert sphinx_course.glossary_terms("") == []
+    assert sphinx_course.glossary_terms("# 用語集\n\n本文だけ。\n") == []
+
+
+def test_both_glossaries_give_the_compound_terms_search_must_find():
+    for lang, named in (("ja", ["知識蒸留", "位置埋め込み"]),
+                        ("zh", ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"])):
+        terms = sphinx_course.glossary_terms((ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8"))
+        assert set(named) <= set(terms), (lang, set(named) - set(terms))
+
+
+CODE_COLUMN = 80  # characters of code the article column shows at 1280 px (14 px monospace, 684 px)
+
+
+@pytest.mark.parametrize("folder", ["book", "solutions", "exercises"])
+def test_code_cells_fit_the_column(folder):
+    """No code line is cut in the page: every line of every code cell fits the column."""
+    long = []
+    for path in sorted((ROOT / folder).glob("*/*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] == "code":
+                long += [f"{path.relative_to(ROOT)}: {len(line)}: {line}"
+                         for line in "".join(cell["source"]).splitlines() if len(line) > CODE_COLUMN]
+    assert not long, f"{len(long)} code lines wider than {CODE_COLUMN} characters:\n" + "\n".join(long[:20])
+
+
+def test_drop_scripts_removes_only_the_named_sources():
+    head = ('<script defer src="_static/scripts/fontawesome.js?digest=1"></script>\n'
+            '<link rel="preload" as="script" href="_static/scripts/bootstrap.js" />\n'
+            '<script src="../_static/searchtools.js"></script><script src="searchindex.js"></script>\n'
+            '<script src="_static/my-searchtools.js.bak"></script>')
+    out = sphinx_course.drop_scripts(head, "scripts/fontawesome.js", "searchtools.js", "searchindex.js")
+    assert "fontawesome" not in out and "/searchtools.js" not in out and "searchindex" not in out
+    assert "bootstrap.js" in out and "my-searchtools.js.bak" in out
+
+
+def test_page_description_is_the_first_real_paragraph_without_tex():
+    from docutils import nodes
+
+    doc = nodes.document(None, None)
+    doc += nodes.paragraph(text="短い")
+    para = nodes.paragraph()
+    para += nodes.Text("スコア ")
+    para += nodes.math(text=r"QK^\top")
+    para += nodes.Text(" を " + "長い説明。" * 60)
+    doc += para
+    text = sphinx_course.page_description(doc)
+    assert text.startswith("スコア を") and "\\top" not in text
+    assert len(text) == sphinx_course.DESCRIPTION_CHARS and text.endswith("…")
+    assert sphinx_course.page_description(None) == ""
+
+
+import katex_math  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def katex():
+    if not katex_math.KATEX_JS.is_file():
+        subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True)
+    renderer = katex_math.KaTeX()
+    yield renderer
+    renderer.close()
+
+
+def test_katex_renders_html_and_mathml_at_build_time(katex):
+    html = katex.render(r"\mathrm{softmax}(QK^\top/\sqrt{d_k})V", display=False)
+    assert 'class="katex"' in html and "<math" in html and "katex-display" not in html
+    shown = katex.render(r"\mathbf{z}_0 = x \tag{1}", display=True)
+    assert "katex-display" in shown and "(1)" in shown
+    # CJK text inside \text{} and two formulas in a row through the same process
+    assert "パッチ" in katex.render(r"\text{パッチ数 } N", display=False)
+
+
+def test_katex_names_the_formula_it_cannot_render(katex):
+    with pytest.raises(ValueError, match=r"\\frac\{1\}"):
+        katex.render(r"\frac{1}", display=False)
+    assert 'class="katex"' in katex.render("x^2", display=False)  # still usable afterwards
+
+
+def test_display_tex_follows_sphinx_paragraph_and_split_rules():
+    from docutils import nodes
+
+    def block(text, nowrap=False):
+        return nodes.math_block(text, text, nowrap=nowrap, number=None)
+
+    assert katex_math.display_tex(block("a = b")) == "a = b"
+    assert katex_math.display_tex(block("a = b\n\nc = d")) == r"\begin{aligned}a = b\\c = d\end{aligned}"
+    assert katex_math.display_tex(block(r"a \\ b")) == r"\begin{split}a \\ b\end{split}"
+    raw = r"\begin{align*} a &= b \end{align*}"
+    assert katex_math.display_tex(block(raw, nowrap=True)) == raw

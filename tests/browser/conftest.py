@@ -69,6 +69,17 @@ def browser():
         b.close()
 
 
+AXE = ROOT / ".vendor" / "node" / "axe.min.js"  # axe-core, pinned in tools/vendor.py
+
+
+@pytest.fixture(scope="session")
+def axe() -> Path:
+    """axe-core's script, fetched from the npm registry by tools/vendor.py."""
+    if not AXE.is_file():
+        subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True, cwd=ROOT)
+    return AXE
+
+
 @pytest.fixture(scope="session")
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)

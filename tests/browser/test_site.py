@@ -1,12 +1,14 @@
 """The website as a reader sees it: every page of both editions in headless Chromium."""
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import SITE
+from .conftest import ROOT, SITE
 
 LANGS = ("ja", "zh")
 SPECIAL = {"genindex", "search", "index"}  # index.html is a redirect to the root chapter
@@ -66,15 +68,15 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
     try:
         assert visit.response.status == 200
         p = visit.page
-        # Math: every page that contains TeX has it typeset by the local MathJax, without errors.
+        # Math: rendered at build time (KaTeX), so every formula is already HTML and MathML,
+        # without an error mark, and no math engine is downloaded.
         n_math = p.locator("span.math, div.math").count()
         if n_math:
-            p.wait_for_function("n => document.querySelectorAll('mjx-container').length >= n",
-                                arg=n_math, timeout=20000)
-            assert p.locator("mjx-merror").count() == 0, "MathJax reported a TeX error"
-            untypeset = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
-                                   ".filter(e => !e.querySelector('mjx-container')).length")
-            assert untypeset == 0, f"{untypeset} of {n_math} formulas were not typeset"
+            bare = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
+                              ".filter(e => !e.querySelector('.katex .katex-mathml math')).length")
+            assert bare == 0, f"{bare} of {n_math} formulas are not rendered"
+            assert p.locator(".katex-error").count() == 0, "KaTeX reported a TeX error"
+        assert not p.evaluate("Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)).length")
         # Figures: every image is loaded.
         broken = p.evaluate(
             "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
@@ -137,19 +139,229 @@ def test_root_page_offers_both_languages(browser, server, shots):
         visit.close()
 
 
-# A term that occurs in the text of each edition, and must be found by the site's search.
-SEARCH_TERMS = {"ja": "注意", "zh": "注意力"}
+# --- Search: the course's own terms -------------------------------------------------------
+
+# Compound terms the word splitters of the build used to cut apart (issue 11), per edition.
+NAMED_TERMS = {"ja": ["知識蒸留", "位置埋め込み", "セルフアテンション", "パッチ"],
+               "zh": ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"]}
+
+_SEARCH_JS = """terms => terms.map(term => {
+    const [q, search, excluded, highlight, objects] = Search._parseQuery(term);
+    // Sphinx shows the results from the end of this list: the first shown is the last.
+    const results = Search._performSearch(q, search, excluded, highlight, objects).reverse();
+    const docs = [];
+    for (const r of results) if (!docs.includes(r[0])) docs.push(r[0]);
+    return [term, docs];
+})"""
+
+# The prose of every page (no code, no outputs, no formulas), as a reader would read it.
+_PROSE_JS = """async docnames => {
+    const out = {};
+    for (const doc of docnames) {
+        const html = await (await fetch(doc + ".html")).text();
+        const page = new DOMParser().parseFromString(html, "text/html");
+        const article = page.querySelector("article.bd-article");
+        article.querySelectorAll("pre, script, style, .cell_output, .math, .katex, .headerlink")
+               .forEach(e => e.remove());
+        out[doc] = [page.querySelector("h1") ? page.querySelector("h1").textContent : "",
+                    article.textContent];
+    }
+    return out;
+}"""
+
+
+def _glossary_terms(lang: str) -> list[str]:
+    sys.path.insert(0, str(ROOT / "tools"))
+    import sphinx_course
+
+    return sphinx_course.glossary_terms((ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8"))
+
+
+def _open_search(browser, server, lang: str, query: str = ""):
+    visit = Visit(browser, f"{server}/{lang}/search.html" + (f"?q={query}" if query else ""))
+    visit.page.wait_for_function("() => typeof Search !== 'undefined' && Search.hasIndex()", timeout=20000)
+    return visit
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_search_finds_a_term_of_the_page_language(browser, server, shots, lang):
-    term = SEARCH_TERMS[lang]
-    visit = Visit(browser, f"{server}/{lang}/search.html?q={term}")
+def test_search_finds_every_glossary_term(browser, server, lang):
+    """Each JA and ZH glossary term finds every page whose prose holds it, and a page whose title
+    holds it comes in the first three results."""
+    terms = _glossary_terms(lang)
+    assert len(terms) > 100 and all(t in terms for t in NAMED_TERMS[lang]), terms[:20]
+    visit = _open_search(browser, server, lang)
     try:
-        visit.page.wait_for_selector("#search-results li, ul.search li", timeout=20000)
-        hits = visit.page.locator("#search-results li, ul.search li").count()
-        assert hits > 0, f"search for {term!r} found nothing in the {lang} edition"
-        visit.page.screenshot(path=str(shots / f"{lang}_search.png"))
+        p = visit.page
+        docnames = p.evaluate("Search._index.docnames")
+        prose = p.evaluate(_PROSE_JS, docnames)
+        found = dict(p.evaluate(_SEARCH_JS, terms))
+        problems = []
+        for term in terms:
+            where = {d for d, (_, text) in prose.items() if term in text}
+            missed = sorted(where - set(found[term]))
+            if missed:
+                problems.append(f"{term!r}: not found on {missed}")
+            titled = [d for d, (title, _) in prose.items() if term in title]
+            top = found[term][:3]
+            if titled and not set(top) & set(titled):
+                problems.append(f"{term!r}: top three {top} hold none of the pages titled with it {titled}")
+        assert not problems, f"{len(problems)} of {len(terms)} terms: {problems}"
         visit.assert_clean()
     finally:
         visit.close()
+
+
+def _is_raw(snippet: str) -> bool:
+    return bool(re.search(r"\\[a-zA-Z]+|\\[()\[\]]|\$|\.(pdf|ipynb)\b|\{\{", snippet))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_search_results_read_well_and_the_switch_keeps_the_query(browser, server, shots, lang):
+    other = "zh" if lang == "ja" else "ja"
+    for term in NAMED_TERMS[lang]:
+        visit = _open_search(browser, server, lang, term)
+        try:
+            p = visit.page
+            p.wait_for_selector("#search-results ul.search li", timeout=20000)
+            p.wait_for_function("() => document.querySelectorAll('#search-results li p.context').length"
+                                " >= Math.min(3, document.querySelectorAll('#search-results li').length)",
+                                timeout=20000)
+            snippets = p.locator("#search-results li p.context").all_inner_texts()
+            assert snippets, f"no snippets for {term!r}"
+            raw = [s for s in snippets if _is_raw(s)]
+            assert not raw, f"snippets for {term!r} show raw TeX or file names: {raw}"
+            assert any(term.lower() in s.lower() for s in snippets), (term, snippets[:3])
+            p.screenshot(path=str(shots / f"{lang}_search_{term}.png"))
+            visit.assert_clean()
+            p.click("a.course-lang-switch")
+            p.wait_for_load_state("load")
+            url = urlparse(p.url)
+            assert url.path.endswith(f"/{other}/search.html"), p.url
+            assert parse_qs(url.query).get("q") == [term], f"the switch lost the query: {p.url}"
+            assert p.locator("input[name='q']").first.input_value() == term
+            visit.assert_clean()
+        finally:
+            visit.close()
+
+
+def test_snippet_filter_sees_raw_tex_and_file_names():
+    assert _is_raw(r"...pdf の説明 \(QK^\top\)")
+    assert _is_raw("see 03_self_attention.ipynb")
+    assert _is_raw(r"重み \frac{1}{2}")
+    assert not _is_raw("スコア QK⊤ を √dk で割る")
+
+
+# --- The page at a phone's and a laptop's width ---------------------------------------------
+
+WIDTHS = (390, 1280)
+
+
+def _all_pages_at_widths():
+    return [pytest.param(*p.values, width, id=f"{p.id}@{width}")
+            for p in _all_pages() for width in WIDTHS]
+
+
+def _check_navigation(p, width: int) -> list[str]:
+    """The visible ☰ opens and closes the chapter list; the contents button opens the page's contents."""
+    problems = []
+    toggle = p.locator(".bd-header-article .primary-toggle")
+    if not toggle.is_visible():
+        return ["the ☰ button is not visible"]
+    sidebar_links = "#pst-primary-sidebar nav.bd-docs-nav a, #pst-primary-sidebar-modal nav.bd-docs-nav a"
+    if width < 992:  # phones: the chapter list is a modal dialog
+        if p.locator(sidebar_links).first.is_visible():
+            problems.append("the chapter list is shown before ☰ is pressed")
+        toggle.click()
+        try:
+            p.wait_for_function("() => document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000)
+        except Exception:
+            return problems + ["☰ did not open the chapter list"]
+        if not p.locator("#pst-primary-sidebar-modal nav.bd-docs-nav a").first.is_visible():
+            problems.append("the chapter list opened without visible chapter links")
+        p.keyboard.press("Escape")
+        p.wait_for_timeout(200)
+        if p.evaluate("document.querySelector('#pst-primary-sidebar-modal').open"):
+            problems.append("Escape did not close the chapter list")
+    else:  # laptops: the sidebar is shown and ☰ hides and shows it again
+        if not p.locator(sidebar_links).first.is_visible():
+            problems.append("the chapter list is not shown at this width")
+        toggle.click()
+        p.wait_for_timeout(300)
+        if p.locator(sidebar_links).first.is_visible():
+            problems.append("☰ did not hide the chapter list")
+        toggle.click()
+        p.wait_for_timeout(300)
+        if not p.locator(sidebar_links).first.is_visible():
+            problems.append("☰ did not show the chapter list again")
+    if p.locator("#pst-page-toc-nav a").count():  # the page has contents
+        secondary = p.locator(".bd-header-article .secondary-toggle")
+        if secondary.is_visible():
+            secondary.click()
+            try:
+                p.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal').open",
+                                    timeout=3000)
+                if not p.locator("#pst-secondary-sidebar-modal #pst-page-toc-nav a").first.is_visible():
+                    problems.append("the contents opened without visible links")
+                p.keyboard.press("Escape")
+                p.wait_for_timeout(200)
+            except Exception:
+                problems.append("the contents button did not open the page's contents")
+        elif not p.locator("#pst-page-toc-nav a").first.is_visible():
+            problems.append("the page's contents are neither shown nor reachable by a visible button")
+    return problems
+
+
+_FIT_JS = """width => {
+    const problems = [];
+    const page = document.documentElement.scrollWidth;
+    if (page > width + 1) problems.push(`the page is ${page} px wide on a ${width} px screen`);
+    const scrolls = e => { for (let a = e; a && a !== document.body; a = a.parentElement) {
+        const o = getComputedStyle(a).overflowX; if (o === "auto" || o === "scroll") return true; }
+        return false; };
+    if (width >= 1280) {
+        document.querySelectorAll(".cell_input pre, .cell_output pre").forEach(pre => {
+            if (pre.scrollWidth > pre.clientWidth + 1) {
+                const line = pre.textContent.split("\\n").reduce((a, b) => a.length > b.length ? a : b, "");
+                problems.push(`cut: ${pre.closest(".cell_input") ? "code" : "output"} line ${line.trim().slice(0, 60)}`);
+            }
+        });
+    }
+    document.querySelectorAll("div.math, pre, table").forEach(block => {
+        const box = block.getBoundingClientRect();
+        const inner = block.matches("div.math") ? block.querySelector(".katex-html") : null;
+        if (inner && inner.getBoundingClientRect().left < box.left - 1)
+            problems.push(`formula loses its left side: ${block.textContent.trim().slice(0, 40)}`);
+        if (block.scrollWidth > block.clientWidth + 1 && !scrolls(block))
+            problems.push(`wide block is cut without a scrollbar: ${block.textContent.trim().slice(0, 40)}`);
+    });
+    return problems;
+}"""
+
+
+def _axe_violations(p, axe: Path) -> list[str]:
+    """Critical and serious axe-core violations of the page, one line each."""
+    p.add_script_tag(path=str(axe))
+    found = p.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
+        .filter(v => v.impact === "critical" || v.impact === "serious")
+        .map(v => `${v.impact} ${v.id}: ${v.nodes.length} x ${v.nodes[0].target.join(" ")}`)""")
+    return found
+
+
+@pytest.mark.parametrize("lang,page,width", _all_pages_at_widths())
+def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    p = context.new_page()
+    console_errors = []
+    p.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    try:
+        p.goto(f"{server}/{lang}/{page}", wait_until="load")
+        p.wait_for_load_state("networkidle")
+        problems = {"console errors": console_errors}
+        problems["fit"] = p.evaluate(_FIT_JS, width)
+        problems["axe"] = _axe_violations(p, axe)
+        problems["navigation"] = _check_navigation(p, width)
+        p.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}@{width}.png"))
+        problems = {k: v for k, v in problems.items() if v}
+        assert not problems, f"{lang}/{page} at {width} px: {problems}"
+    finally:
+        context.close()
