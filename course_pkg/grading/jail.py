@@ -138,6 +138,11 @@ def enter_jail(tmp_mb: int, hidden: list[str] = ()) -> None:
     root = SANDBOX_ROOT
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    # The job's writable /tmp comes first: a readable path under /tmp (a checkout or venv there)
+    # is then bound inside it instead of being covered by it.
+    work = root + "/tmp"
+    os.makedirs(work, exist_ok=True)
+    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     for path in readable_paths():
         _bind_ro(path, root)
     _hide(list(hidden), root)
@@ -146,9 +151,6 @@ def enter_jail(tmp_mb: int, hidden: list[str] = ()) -> None:
         _bind_file(dev, root + dev)
     os.makedirs(root + "/proc", exist_ok=True)
     _mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    work = root + "/tmp"
-    os.makedirs(work, exist_ok=True)
-    _mount("tmpfs", work, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmp_mb}m,mode=1777")
     _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     os.chroot(root)
     os.chdir("/tmp")

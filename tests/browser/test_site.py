@@ -131,8 +131,10 @@ def test_root_page_offers_both_languages(browser, server, shots):
         links = visit.page.eval_on_selector_all("a.lang", "els => els.map(e => e.getAttribute('href'))")
         assert any(h.startswith("ja/") for h in links) and any(h.startswith("zh/") for h in links), links
         visit.page.screenshot(path=str(shots / "root.png"))
+        # networkidle: the favicon is fetched after "load"; leaving earlier aborts its request
+        visit.page.wait_for_load_state("networkidle")
         for href in links:
-            visit.page.goto(f"{server}/{href}", wait_until="load")
+            visit.page.goto(f"{server}/{href}", wait_until="networkidle")
             assert visit.page.title()
         visit.assert_clean()
     finally:
