@@ -141,9 +141,13 @@ class CourseJapanese(_GlossaryWords, SearchJapanese):
 
 class CourseChinese(_GlossaryWords, SearchChinese):
     def init(self, options: dict) -> None:
+        import logging
+
+        import jieba  # the book extra installs it; Sphinx's Chinese search needs it anyway
+
+        jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict ..." chatter in the build
         super().init(options)
         self._load_glossary(options)
-        import jieba  # the book extra installs it; Sphinx's Chinese search needs it anyway
 
         for term in self.glossary:  # whole terms, so that jieba does not cut 自注意力 into 自/注意力
             jieba.add_word(term)
