@@ -87,3 +87,18 @@ def test_feedback_never_shows_hidden_values(sandbox, tmp_path):
     reasons = " ".join(t["reason"] for t in rec["tests"])
     assert "値が正しくありません" in reasons  # Japanese: wrong values, with shapes only
     assert "tensor(" not in reasons and "array(" not in reasons
+
+
+def test_partial_scores_do_not_depend_on_the_seed(sandbox, tmp_path):
+    """The 3-D-only bug loses the same points whatever the run's seed (issue 10, point 3).
+
+    A mask that leaves one key per row makes the weights one-hot whatever the scores are, so
+    a wrong score computation used to pass some masked cases by chance, on some seeds only.
+    """
+    path = write(tmp_path / "s.ipynb", [ONLY_3D_01])
+    seen = {}
+    for seed in range(40):
+        got = _points(grade_notebook(path, sandbox, seed=seed))
+        got.pop("no_forbidden_calls")
+        seen.setdefault(tuple(sorted(got.items())), []).append(seed)
+    assert len(seen) == 1, {k: v[:5] for k, v in seen.items()}

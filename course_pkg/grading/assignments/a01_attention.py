@@ -52,9 +52,10 @@ T = {
 }
 
 
-def _qkv(ctx, batch: tuple, min_nq: int = 1):
-    nq, nk = ctx.randint(min_nq, 7), ctx.randint(2, 9)
-    dk, dv = ctx.randint(2, 12), ctx.randint(2, 12)
+def _qkv(ctx, batch: tuple, min_nq: int = 1, min_nk: int = 2):
+    nq, nk = ctx.randint(min_nq, 7), ctx.randint(min_nk, 9)
+    # d_k > every batch size (<= 3): a transpose of the wrong axes can never fit the matmul
+    dk, dv = ctx.randint(4, 12), ctx.randint(2, 12)
     return ctx.randn(*batch, nq, dk), ctx.randn(*batch, nk, dk), ctx.randn(*batch, nk, dv)
 
 
@@ -64,10 +65,16 @@ def _batch(ctx, i: int) -> tuple:
 
 
 def _mask(ctx, shape: tuple) -> np.ndarray:
-    """Random boolean mask with >= 1 True per row and >= 1 False somewhere."""
+    """Random boolean mask with >= 1 True per row and >= 1 False somewhere.
+
+    With 3 or more keys every row keeps >= 2 Trues: a row with a single allowed key gives
+    one-hot weights whatever the scores are, so wrong scores would pass unseen.
+    """
     m = ctx.rng.random(shape) < 0.6
     rows = m.reshape(-1, shape[-1])
     rows[:, 0] |= ~rows.any(axis=1)  # every row may attend somewhere
+    if shape[-1] >= 3:
+        rows[:, 1] |= rows.sum(axis=1) < 2
     flat = m.reshape(-1)
     if flat.all():
         flat[-1] = False
@@ -134,7 +141,7 @@ def output_without_mask(ctx):
 def output_with_mask(ctx):
     calls = []
     for i in range(2):
-        q, k, v = _qkv(ctx, _batch(ctx, i + 1))
+        q, k, v = _qkv(ctx, _batch(ctx, i + 1), min_nk=3)
         calls.append(Call(FN, q, k, v, mask=_mask(ctx, q.shape[:-1] + k.shape[-2:-1])))
     results = yield calls
 
@@ -148,7 +155,7 @@ def output_with_mask(ctx):
 
 @check(points=1, title=T["broadcast"], functions=FUNCTIONS)
 def mask_broadcasts(ctx):
-    q, k, v = _qkv(ctx, (ctx.randint(2, 3), ctx.randint(2, 3)))
+    q, k, v = _qkv(ctx, (ctx.randint(2, 3), ctx.randint(2, 3)), min_nk=3)
     nq, nk = q.shape[-2], k.shape[-2]
     calls = [Call(FN, q, k, v, mask=_mask(ctx, (nq, nk))),
              Call(FN, q, k, v, mask=_mask(ctx, (1, nk)))]
