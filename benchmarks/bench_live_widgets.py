@@ -15,20 +15,12 @@ import tempfile
 from pathlib import Path
 
 from course_pkg import live
+from course_pkg import widget_specs
 from course_pkg import widgets as W
-from course_pkg.attention import merge_heads, scaled_dot_product_attention, split_heads
-from course_pkg.mae import random_masking, unshuffle
-from course_pkg.patches import patchify, unpatchify
-from course_pkg.positional import sincos_1d
 
 BUDGET_BYTES, BUDGET_MS = 150_000, 100.0
-EXPLORERS = {
-    "attention": lambda lang: W.attention_explorer(scaled_dot_product_attention, lang=lang),
-    "heads": lambda lang: W.head_splitter(split_heads, merge_heads, lang=lang),
-    "masking": lambda lang: W.masking_explorer(random_masking, unshuffle, lang=lang),
-    "patches": lambda lang: W.patch_explorer(patchify, unpatchify, lang=lang),
-    "positional": lambda lang: W.positional_explorer(sincos_1d, lang=lang),
-}
+EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
+             for name in widget_specs.SPECS}
 SWEEP = """() => {
     const live = document.querySelector('.course-live').courseLive, times = [];
     for (const c of live.bundle.controls) {

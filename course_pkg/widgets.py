@@ -1258,3 +1258,22 @@ def positional_explorer(sincos_fn: Callable, lang: str | None = None) -> Positio
     """Widget: heatmap of ``sincos_fn(64, d_model)``, one chosen dimension against the
     position, and the dot-product similarity between positions."""
     return PositionalExplorer(sincos_fn, lang)
+
+
+def reference_explorer(widget: str, lang: str | None = None) -> Explorer:
+    """The explorer ``widget`` (a key of ``widget_specs.SPECS``) on the package's own functions."""
+    from .attention import merge_heads, scaled_dot_product_attention, split_heads
+    from .mae import random_masking, unshuffle
+    from .patches import patchify, unpatchify
+    from .positional import sincos_1d
+
+    makers = {
+        "attention": lambda: attention_explorer(scaled_dot_product_attention, lang=lang),
+        "heads": lambda: head_splitter(split_heads, merge_heads, lang=lang),
+        "masking": lambda: masking_explorer(random_masking, unshuffle, lang=lang),
+        "patches": lambda: patch_explorer(patchify, unpatchify, lang=lang),
+        "positional": lambda: positional_explorer(sincos_1d, lang=lang),
+    }
+    if widget not in makers:
+        raise ValueError(f"unknown widget {widget!r}; expected one of {sorted(makers)}")
+    return makers[widget]()

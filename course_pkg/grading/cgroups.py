@@ -171,7 +171,7 @@ class JobGroup:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-            _reap()
+            reap_zombies()
             time.sleep(0.005)
         report["leftover_processes"] = len(self.pids())
         for d in self.dirs.values():
@@ -182,12 +182,13 @@ class JobGroup:
                 except FileNotFoundError:
                     break
                 except OSError:
-                    _reap()
+                    reap_zombies()
                     time.sleep(0.01)
         return report
 
 
-def _reap() -> None:
+def reap_zombies() -> None:
+    """Collect every exited child (and orphan re-parented to this subreaper), without blocking."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)

@@ -74,24 +74,17 @@ BASELINE_RSS = 0
 _JOBS = 0
 
 
-def _rss_bytes() -> int:
+def _status_bytes(field: str) -> int:
+    """A size field of /proc/self/status ("VmRSS", "VmSize") in bytes, 0 when absent."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
-def _vm_size() -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmSize:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
 
 
 def _set_limits(limits: dict, strong: bool) -> None:
-    mem = _vm_size() + int(limits["mem_mb"]) * 2**20
+    mem = _status_bytes("VmSize") + int(limits["mem_mb"]) * 2**20
     cpu = int(limits["cpu_s"])
     fsize = int(limits["fsize_mb"]) * 2**20
     todo = [(resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, cpu),
@@ -197,7 +190,7 @@ def _kill_uid(uid: int) -> int:
     process cannot fork). Repeated until /proc shows none alive.
     """
     for rounds in range(50):
-        _reap()
+        cgroups.reap_zombies()
         if not _live_pids_of(uid):
             return rounds
         pid = os.fork()
@@ -213,17 +206,6 @@ def _kill_uid(uid: int) -> int:
         os.waitpid(pid, 0)
         time.sleep(0.002 * rounds)
     return -1
-
-
-def _reap() -> None:
-    """Collect zombies re-parented to this subreaper."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def _job_pid1(pid: int) -> int:
@@ -310,7 +292,7 @@ def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
             status = signal.SIGKILL
     kernel = group.close() if group is not None else {}
     leftovers = _kill_uid(uid) if strong else 0
-    _reap()
+    cgroups.reap_zombies()
     report = {"wall_s": round(time.monotonic() - t0, 3), "timed_out": timed_out,
               "leftover_rounds": leftovers, "cgroup": CGROUPS.version if group else None,
               **kernel}
@@ -355,7 +337,7 @@ def serve(control_fd: int, uid: int) -> None:
     if strong:
         _kill_uid(uid)  # leftovers of an earlier, killed run with this uid
     CGROUPS = cgroups.detect()
-    BASELINE_RSS = _rss_bytes()
+    BASELINE_RSS = _status_bytes("VmRSS")
     sock.sendall(json.dumps({"ready": True, "mode": "strong" if strong else "weak",
                              "cgroups": CGROUPS.version if CGROUPS else None,
                              "pid": os.getpid()}).encode() + b"\n")

@@ -86,8 +86,8 @@ MESSAGES = {
     "nb_ambiguous": {"ja": "提出フォルダにノートブックが複数あり、どれを採点するか決められません: {files}"
                            "（採点するものだけを残してください）。",
                      "zh": "提交的文件夹中有多个笔记本，无法确定评分哪一个: {files}（请只保留要评分的那个）。",
-                     "en": "the folder holds several notebooks and none is marked for this "
-                           "assignment: {files} (keep only the one to grade)."},
+                     "en": "the folder holds several notebooks and their metadata does not single "
+                           "out one for this assignment: {files} (keep only the one to grade)."},
     "nb_wrong_assignment": {"ja": "このノートブックは課題 {got} のものです（採点中の課題: {expected}）。",
                             "zh": "该笔记本属于作业 {got}（正在评分的作业: {expected}）。",
                             "en": "this notebook is for assignment {got}, not {expected}."},

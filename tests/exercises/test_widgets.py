@@ -222,13 +222,8 @@ def test_no_control_label_is_cut_off():
 from course_pkg import live  # noqa: E402
 from course_pkg import widget_specs as specs  # noqa: E402
 
-EXPLORERS = {
-    "attention": lambda lang: W.attention_explorer(scaled_dot_product_attention, lang=lang),
-    "heads": lambda lang: W.head_splitter(split_heads, merge_heads, lang=lang),
-    "masking": lambda lang: W.masking_explorer(random_masking, unshuffle, lang=lang),
-    "patches": lambda lang: W.patch_explorer(patchify, unpatchify, lang=lang),
-    "positional": lambda lang: W.positional_explorer(sincos_1d, lang=lang),
-}
+EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
+             for name in specs.SPECS}
 
 
 def _ipywidget_description(control) -> dict:
