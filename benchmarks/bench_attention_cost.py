@@ -20,8 +20,8 @@ import time
 import torch
 
 from course_pkg import get_device, seed_everything
-from course_pkg.attention import CrossAttention, MultiHeadAttention
-from course_pkg.crossvit import attention_cost
+from course_pkg.models.attention import CrossAttention, MultiHeadAttention
+from course_pkg.costs import attention_cost
 
 
 def _sync(device):

@@ -1,4 +1,4 @@
-"""Weight and redraw time of each explorer's page version (course_pkg.live) in headless Chromium.
+"""Weight and redraw time of each explorer's page version (course_pkg.teaching.live) in headless Chromium.
 
 For each explorer and language: the bytes of script + data the page loads for it (budget 150 KB),
 and the time one redraw takes (compute + SVG) when each control is moved over its whole range,
@@ -14,9 +14,9 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from course_pkg import live
-from course_pkg import widget_specs
-from course_pkg import widgets as W
+from course_pkg.teaching import live
+from course_pkg.teaching import widget_specs
+from course_pkg.teaching import widgets as W
 
 BUDGET_BYTES, BUDGET_MS = 150_000, 100.0
 EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))

@@ -20,8 +20,8 @@ from torch import nn
 
 from course_pkg import get_device, seed_everything
 from course_pkg.compat import import_timm
-from course_pkg.patches import PatchEmbed
-from course_pkg.vit import ViT
+from course_pkg.models.patches import PatchEmbed
+from course_pkg.models.vit import ViT
 
 CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, depth=6, num_heads=3)
 DIM = 192

@@ -32,11 +32,11 @@ def time_notebooks(only: str | None) -> None:
 
 
 def time_widgets() -> None:
-    from course_pkg import widgets as W
-    from course_pkg.attention import merge_heads, scaled_dot_product_attention, split_heads
-    from course_pkg.mae import random_masking, unshuffle
-    from course_pkg.patches import patchify, unpatchify
-    from course_pkg.positional import sincos_1d
+    from course_pkg.teaching import widgets as W
+    from course_pkg.models.attention import merge_heads, scaled_dot_product_attention, split_heads
+    from course_pkg.models.mae import random_masking, unshuffle
+    from course_pkg.models.patches import patchify, unpatchify
+    from course_pkg.models.positional import sincos_1d
 
     makers = {
         "attention_explorer": lambda: W.attention_explorer(scaled_dot_product_attention),

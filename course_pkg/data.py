@@ -231,3 +231,33 @@ def sample_image(name: str = "astronaut", size: int = 224) -> torch.Tensor:
     top, left = (H - side) // 2, (W - side) // 2
     image = image[:, top:top + side, left:left + side]
     return resize_images(image.unsqueeze(0), size)[0]
+
+
+# A toy sentence of six tokens in each language, each with its role: the "sequence" whose
+# attention weights chapter 3 and the attention explorer draw (the explorer builds queries
+# and keys from the roles: a noun looks for its adjectives, adjectives and the verb look for
+# the noun, particles look at content words; the "fluffy blue creature" example of
+# 3Blue1Brown's attention video). Same length in every language, so every shape a chapter
+# prints is the same in all editions.
+TOY_SENTENCES = {
+    "ja": [("ふわふわ", "adj"), ("で", "part"), ("青い", "adj"), ("生き物", "noun"), ("が", "part"),
+           ("歩く", "verb")],
+    "zh": [("毛茸茸", "adj"), ("的", "part"), ("蓝色", "adj"), ("生物", "noun"), ("在", "part"),
+           ("走", "verb")],
+    "en": [("a", "part"), ("fluffy", "adj"), ("blue", "adj"), ("creature", "noun"), ("is", "part"),
+           ("walking", "verb")],
+}
+TOY_ROLES = ("adj", "noun", "verb", "part")
+
+
+def toy_sentence(lang: str | None = None, roles: bool = False) -> list:
+    """The six tokens of the toy sentence in ``lang`` (default: the reader's language).
+
+    With ``roles=True``: ``[(token, role), ...]``, role one of :data:`TOY_ROLES`.
+    """
+    from .teaching.language import current_lang, normalize_lang
+
+    lang = normalize_lang(lang) or current_lang()
+    if lang not in TOY_SENTENCES:
+        raise ValueError(f"no toy sentence in language {lang!r}; expected one of {sorted(TOY_SENTENCES)}")
+    return [pair if roles else pair[0] for pair in TOY_SENTENCES[lang]]

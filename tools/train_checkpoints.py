@@ -12,9 +12,10 @@ import time
 import torch
 
 from course_pkg import get_device
-from course_pkg import recipes
 from course_pkg.checkpoints import MODELS, checkpoint_path, load_pretrained
 from course_pkg.train import save_checkpoint
+
+import checkpoint_recipes as recipes  # tools/, next to this script
 
 MAX_BYTES = 2 * 1024 * 1024
 ORDER = ["vit_digits", "mae_digits", "cnn_digits_small", "vit_digits_small", "deit_digits"]

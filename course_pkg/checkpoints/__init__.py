@@ -3,15 +3,15 @@
 =====================  ==============================  ===========================================
 name                   class                           what
 =====================  ==============================  ===========================================
-``vit_digits``         :class:`course_pkg.vit.ViT`      tiny ViT, all training digits (8x8, P=2)
-``mae_digits``         :class:`~course_pkg.mae.MaskedAutoencoder`  tiny MAE, 8x8 digits, P=2 (16 patches)
-``cnn_digits_small``   :class:`~course_pkg.cnn.SmallCNN`  CNN teacher, 20 images per class
-``vit_digits_small``   :class:`course_pkg.vit.ViT`      tiny ViT, same 20 images per class
-``deit_digits``        :class:`~course_pkg.distill.DistilledViT`  ViT distilled from the CNN, same data
+``vit_digits``         :class:`course_pkg.models.vit.ViT`      tiny ViT, all training digits (8x8, P=2)
+``mae_digits``         :class:`~course_pkg.models.mae.MaskedAutoencoder`  tiny MAE, 8x8 digits, P=2 (16 patches)
+``cnn_digits_small``   :class:`~course_pkg.models.cnn.SmallCNN`  CNN teacher, 20 images per class
+``vit_digits_small``   :class:`course_pkg.models.vit.ViT`      tiny ViT, same 20 images per class
+``deit_digits``        :class:`~course_pkg.models.distill.DistilledViT`  ViT distilled from the CNN, same data
 =====================  ==============================  ===========================================
 
 They are retrained reproducibly by ``python tools/train_checkpoints.py [--only NAME]``
-(recipes in :mod:`course_pkg.recipes`). Files hold only tensors and plain values and
+(recipes in ``tools/checkpoint_recipes.py``). Files hold only tensors and plain values and
 are loaded with ``torch.load(..., weights_only=True)``.
 """
 from __future__ import annotations
@@ -25,11 +25,11 @@ CHECKPOINT_DIR = Path(__file__).resolve().parent
 
 #: name -> (module, class) of the model stored in ``<name>.pt``
 MODELS = {
-    "vit_digits": ("course_pkg.vit", "ViT"),
-    "mae_digits": ("course_pkg.mae", "MaskedAutoencoder"),
-    "cnn_digits_small": ("course_pkg.cnn", "SmallCNN"),
-    "vit_digits_small": ("course_pkg.vit", "ViT"),
-    "deit_digits": ("course_pkg.distill", "DistilledViT"),
+    "vit_digits": ("course_pkg.models.vit", "ViT"),
+    "mae_digits": ("course_pkg.models.mae", "MaskedAutoencoder"),
+    "cnn_digits_small": ("course_pkg.models.cnn", "SmallCNN"),
+    "vit_digits_small": ("course_pkg.models.vit", "ViT"),
+    "deit_digits": ("course_pkg.models.distill", "DistilledViT"),
 }
 
 

@@ -272,6 +272,6 @@ def reason_text(outcome: Outcome, lang: str) -> str:
     if not outcome.key:
         return ""
     if outcome.table is not None:
-        from ..i18n import tr
+        from ..teaching.language import tr
         return tr(outcome.table, outcome.key, lang=lang, **outcome.fmt)
     return msg(outcome.key, lang, **outcome.fmt)

@@ -5,7 +5,7 @@ input values, reference values or the check's code.
 """
 from __future__ import annotations
 
-from ..i18n import tr
+from ..teaching.language import tr
 
 MESSAGES = {
     # per-call problems

@@ -5,8 +5,8 @@
 * The file must be JSON describing an nbformat-4 notebook; anything else raises
   :class:`NotebookError` with a message key (never crashes the batch).
 * Code cells are prepared for the sandbox: IPython magics and shell lines are
-  dropped (line numbers kept), and statements that use ``course_pkg.selfcheck`` or
-  ``course_pkg.widgets`` (self-check and widget cells) are removed.
+  dropped (line numbers kept), and statements that use ``course_pkg.teaching.selfcheck`` or
+  ``course_pkg.teaching.widgets`` (self-check and widget cells) are removed.
 """
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ import re
 import stat
 from pathlib import Path
 
+from .._moved import MOVED
 from .text import clean
 
 MAX_BYTES = 20 * 2**20
-SKIP_MODULES = ("course_pkg.selfcheck", "course_pkg.widgets")
+# today's names, and the old flat ones that notebooks handed out before 0.2 still use
+_SKIP = ("course_pkg.teaching.selfcheck", "course_pkg.teaching.widgets")
+SKIP_MODULES = _SKIP + tuple(old for old, new in MOVED.items() if new in _SKIP)
 _CELL_MAGIC_BODY = {"time", "timeit", "capture", "prun"}
 _LINE_MAGIC = re.compile(r"^(\s*)(%|!|[\w.,\s]+=\s*[!%])")
 _HELP = re.compile(r"^\s*\??[\w.]+\?{1,2}\s*$")  # `obj?`, `obj??`, `?obj?`
@@ -206,9 +209,9 @@ def _skip_names(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module:
             if node.module.startswith(SKIP_MODULES):
                 names.update(a.asname or a.name for a in node.names)
-            elif node.module == "course_pkg":
+            elif node.module in ("course_pkg", "course_pkg.teaching"):
                 names.update(a.asname or a.name for a in node.names
-                             if f"course_pkg.{a.name}" in SKIP_MODULES)
+                             if f"{node.module}.{a.name}" in SKIP_MODULES)
         elif isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.startswith(SKIP_MODULES) and a.asname:

@@ -6,7 +6,7 @@ Each assignment lists ``FORBIDDEN = {"attrs": {...}, "modules": {...}}``:
   (``F.scaled_dot_product_attention``, ``torch.nn.functional.scaled_dot_product_attention``,
   ``from torch.nn.functional import scaled_dot_product_attention as f`` are all found);
   defining your own function of that name is of course allowed.
-* ``modules``: modules that may not be imported at all, e.g. ``course_pkg.attention``
+* ``modules``: modules that may not be imported at all, e.g. ``course_pkg.models.attention``
   (``import``, ``from ... import``, ``__import__``/``importlib`` with the name as a string).
 * String constants equal to a forbidden name (``getattr(F, "scaled_dot_product_attention")``)
   are flagged too; docstrings are not.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 
+from .._moved import current_name
 from .notebook import parse_or_none
 
 
@@ -29,6 +30,7 @@ def _docstring_nodes(tree: ast.AST) -> set[int]:
 
 
 def _module_hit(name: str, modules: set[str]) -> str | None:
+    name = current_name(name)  # a module's old flat path names the same module
     for mod in modules:
         if name == mod or name.startswith(mod + "."):
             return mod

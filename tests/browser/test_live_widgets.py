@@ -2,7 +2,7 @@
 
 Two layers:
 
-* each explorer's page version (``course_pkg.live.page_html``), written to a file and opened
+* each explorer's page version (``course_pkg.teaching.live.page_html``), written to a file and opened
   from ``file://``: every control is moved over at least 20 settings and the numbers the page
   computes and draws are compared with ``course_pkg``'s for the same setting, to 1e-6;
 * every page of the built site (both editions) that holds a live widget: it mounts, every
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_pkg import live
-from course_pkg import widgets as W
-from course_pkg.attention import scaled_dot_product_attention
+from course_pkg.teaching import live
+from course_pkg.teaching import widgets as W
+from course_pkg.models.attention import scaled_dot_product_attention
 
 from .conftest import SITE
 
@@ -263,7 +263,7 @@ def _no_transpose(x, num_heads):
 
 @pytest.mark.parametrize("lang,fn", [("ja", "split_heads"), ("zh", "split_heads"), ("ja", "no_transpose")])
 def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
-    from course_pkg.attention import merge_heads, split_heads
+    from course_pkg.models.attention import merge_heads, split_heads
 
     split = split_heads if fn == "split_heads" else _no_transpose
     w = W.head_splitter(split, merge_heads, lang=lang)
@@ -288,7 +288,7 @@ def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_positional_page_matches_the_package(browser, tmp_path, lang):
-    from course_pkg.positional import sincos_1d
+    from course_pkg.models.positional import sincos_1d
 
     w = W.positional_explorer(sincos_1d, lang=lang)
     page = _open(browser, tmp_path, "positional", w)
@@ -315,7 +315,7 @@ def test_patch_page_matches_the_package(browser, tmp_path, lang):
     import torch
 
     from course_pkg.data import sample_image
-    from course_pkg.patches import patchify, unpatchify
+    from course_pkg.models.patches import patchify, unpatchify
 
     w = W.patch_explorer(patchify, unpatchify, lang=lang)
     page = _open(browser, tmp_path, "patches", w)
@@ -348,7 +348,7 @@ def test_patch_page_matches_the_package(browser, tmp_path, lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_masking_page_matches_the_package(browser, tmp_path, lang):
     from course_pkg.checkpoints import available
-    from course_pkg.mae import random_masking, unshuffle
+    from course_pkg.models.mae import random_masking, unshuffle
 
     if "mae_digits" not in available():
         pytest.skip("the tiny MAE checkpoint is not shipped in this checkout")

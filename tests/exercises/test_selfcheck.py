@@ -7,11 +7,11 @@ import re
 import pytest
 import torch
 
-from course_pkg import selfcheck as sc
-from course_pkg.attention import merge_heads, scaled_dot_product_attention, split_heads
-from course_pkg.mae import random_masking, unshuffle
-from course_pkg.patches import patchify, unpatchify
-from course_pkg.positional import sincos_1d
+from course_pkg.teaching import selfcheck as sc
+from course_pkg.models.attention import merge_heads, scaled_dot_product_attention, split_heads
+from course_pkg.models.mae import random_masking, unshuffle
+from course_pkg.models.patches import patchify, unpatchify
+from course_pkg.models.positional import sincos_1d
 
 from ._nb import graded_namespace
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_pkg import widgets as W
-from course_pkg.attention import merge_heads, scaled_dot_product_attention, split_heads
-from course_pkg.mae import random_masking, unshuffle
-from course_pkg.patches import patchify, unpatchify
-from course_pkg.positional import sincos_1d
+from course_pkg.teaching import widgets as W
+from course_pkg.models.attention import merge_heads, scaled_dot_product_attention, split_heads
+from course_pkg.models.mae import random_masking, unshuffle
+from course_pkg.models.patches import patchify, unpatchify
+from course_pkg.models.positional import sincos_1d
 
 
 def _ni(*args, **kwargs):
@@ -164,10 +164,10 @@ def test_masking_explorer_reconstructs_from_exactly_that_mask(monkeypatch):
     """With an (untrained) MAE of the shipped recipe's shape, the reconstruction uses the
     mask that the explored function returned for the digit's patches."""
     import course_pkg.checkpoints as ckpt
-    from course_pkg.mae import MaskedAutoencoder
-    from course_pkg.recipes import MAE_DIGITS
+    from course_pkg.models.mae import MaskedAutoencoder
 
     torch.manual_seed(0)
+    MAE_DIGITS = ckpt.pretrained_info("mae_digits")["config"]
     model = MaskedAutoencoder(**MAE_DIGITS).eval()
     masks_given, masks_used = [], []
 
@@ -217,10 +217,10 @@ def test_no_control_label_is_cut_off():
     assert w.controls["column"].description == W.tr(W.MESSAGES, "dim_index", "zh")
 
 
-# --- one description, two versions (course_pkg.widget_specs -> ipywidgets and the page) ----------
+# --- one description, two versions (course_pkg.teaching.widget_specs -> ipywidgets and the page) ----------
 
-from course_pkg import live  # noqa: E402
-from course_pkg import widget_specs as specs  # noqa: E402
+from course_pkg.teaching import live  # noqa: E402
+from course_pkg.teaching import widget_specs as specs  # noqa: E402
 
 EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
              for name in specs.SPECS}

@@ -79,7 +79,7 @@ def _class(subs: Path) -> None:
     write(subs / "forger_cell.ipynb", [f"raise RuntimeError({FORGE!r})\n", CORRECT_01])
     write(subs / "many_cells.ipynb", [f"x{i} = {i}\n" for i in range(10_000)] + [CORRECT_01])
     write(subs / "result_name.ipynb", [
-        "from course_pkg.selfcheck import check\nresult = check\n",
+        "from course_pkg.teaching.selfcheck import check\nresult = check\n",
         CORRECT_01.replace("    return weights @ v, weights",
                            "    result = weights @ v\n    return result, weights")])
     _raw_write(subs, b"nul.ipynb", json.dumps(notebook(["x = 1\x00\n", CORRECT_01])).encode())

@@ -269,6 +269,6 @@ def test_hidden_third_party_package_is_empty(sandbox, tmp_path):
 
 def test_public_package_modules_stay_usable(sandbox, tmp_path):
     _strong(sandbox)
-    cell = "from course_pkg import get_device\nimport course_pkg.patches\nget_device()\n"
+    cell = "from course_pkg import get_device\nimport course_pkg.models.patches\nget_device()\n"
     rec = _grade(sandbox, write(tmp_path / "ok.ipynb", [cell, CORRECT_01]))
     assert _total(rec) == 10 and rec["cells"] == []

@@ -72,7 +72,7 @@ def test_huge_outputs_are_ignored():
 
 
 def test_definitions_are_never_stripped_with_selfcheck_names():
-    cells = ["from course_pkg.selfcheck import check\nresult = check('attention')\n",
+    cells = ["from course_pkg.teaching.selfcheck import check\nresult = check('attention')\n",
              CORRECT_01.replace("    return weights @ v, weights",
                                 "    result = weights @ v\n    return result, weights"),
              "print(result)\n"]

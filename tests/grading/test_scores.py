@@ -75,10 +75,10 @@ def test_forbidden_call_blocks_points(sandbox, tmp_path):
 
 
 def test_reference_import_is_forbidden(sandbox, tmp_path):
-    src = "from course_pkg.attention import scaled_dot_product_attention\n"
+    src = "from course_pkg.models.attention import scaled_dot_product_attention\n"
     rec = grade_notebook(write(tmp_path / "s.ipynb", [src], lang="zh"), sandbox)
     assert total(rec) == (0, 10)
-    assert rec["forbidden"][0]["name"] == "course_pkg.attention"
+    assert rec["forbidden"][0]["name"] == "course_pkg.models.attention"
     assert "禁止" in rec["tests"][0]["reason"]  # Chinese feedback
 
 

@@ -1,11 +1,11 @@
-"""course_pkg.attention against PyTorch's own operators."""
+"""course_pkg.models.attention against PyTorch's own operators."""
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_pkg.attention import (
+from course_pkg.models.attention import (
     CrossAttention,
     MultiHeadAttention,
     causal_mask,

@@ -6,8 +6,8 @@ import torch
 
 from course_pkg import data
 from course_pkg.checkpoints import MODELS, checkpoint_path, load_pretrained, pretrained_info
-from course_pkg.mae import random_mask
-from course_pkg.patches import patchify
+from course_pkg.models.mae import random_mask
+from course_pkg.models.patches import patchify
 from course_pkg.train import evaluate
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -49,7 +49,7 @@ def test_small_data_models_match_their_reports(test_loader):
 
 def test_cnn_beats_vit_on_limited_data(test_loader):
     """The robust claim of the ViT-vs-CNN chapter: with 20 images per class the CNN's
-    inductive bias wins, with or without distillation (see course_pkg.recipes)."""
+    inductive bias wins, with or without distillation (see tools/checkpoint_recipes.py)."""
     accs = {n: evaluate(load_pretrained(n), test_loader)
             for n in ("cnn_digits_small", "vit_digits_small", "deit_digits")}
     assert accs["cnn_digits_small"] > accs["vit_digits_small"] + 0.05
@@ -57,7 +57,7 @@ def test_cnn_beats_vit_on_limited_data(test_loader):
 
 
 def test_deit_head_accuracies_match_report(test_loader):
-    from course_pkg.recipes import head_accuracies
+    from course_pkg.train import head_accuracies
 
     model = load_pretrained("deit_digits")
     heads = head_accuracies(model, test_loader)

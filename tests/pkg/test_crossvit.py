@@ -1,11 +1,12 @@
-"""course_pkg.crossvit: CLS-token cross-attention fusion (CrossViT §3.3) and its cost."""
+"""course_pkg.models.crossvit: CLS-token cross-attention fusion (CrossViT §3.3) and its cost."""
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_pkg.crossvit import CrossAttentionFusion, CrossViT, MultiScaleBlock, attention_cost
+from course_pkg.costs import attention_cost
+from course_pkg.models.crossvit import CrossAttentionFusion, CrossViT, MultiScaleBlock
 
 CFG = dict(img_size=16, patch_size=(4, 8), in_chans=3, num_classes=5, dim=(16, 32),
            depth=(1, 1), num_heads=(2, 4), num_multiscale=1)

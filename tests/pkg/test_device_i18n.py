@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import course_pkg
-from course_pkg import i18n
+from course_pkg.teaching import language as i18n
 
 
 def test_default_device_follows_cuda_then_mps_then_cpu(monkeypatch):
@@ -82,19 +82,3 @@ def test_unknown_language_and_key_are_clear_errors():
     with pytest.raises(ValueError, match="'bye'"):
         i18n.tr(MESSAGES, "bye", lang="ja")
 
-
-def test_chapter_figure_labels_exist_in_both_languages():
-    import re
-
-    from course_pkg.chapter_text import CHAPTER_TEXT, chapter_text
-    from course_pkg.i18n import tr
-
-    for chapter, table in CHAPTER_TEXT.items():
-        for key, entry in table.items():
-            assert entry.get("ja") and entry.get("zh"), (chapter, key)
-            # the same placeholders in every language, so the chapter's format arguments fit all
-            fields = {lang: sorted(re.findall(r"{(\w+)}", text)) for lang, text in entry.items()}
-            assert len({tuple(f) for f in fields.values()}) == 1, (chapter, key, fields)
-    assert tr(chapter_text("05_vit"), "input", "zh", y=3, p=3) == "输入（标签 3，预测 3）"
-    with pytest.raises(ValueError, match="'09_nope'.*known"):
-        chapter_text("09_nope")

@@ -6,9 +6,14 @@ import math
 import pytest
 import torch
 
-from course_pkg.cnn import SmallCNN
-from course_pkg.distill import (DistilledViT, distillation_step_fn, fuse_heads,
-                                hard_distillation_loss, soft_distillation_loss)
+from course_pkg.models.cnn import SmallCNN
+from course_pkg.models.distill import (
+    DistilledViT,
+    fuse_heads,
+    hard_distillation_loss,
+    soft_distillation_loss,
+)
+from course_pkg.steps import distillation_step_fn
 
 CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=16, depth=1, num_heads=2,
            mlp_ratio=2.0)

@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 
 from course_pkg import get_device
-from course_pkg.crossvit import CrossViT, attention_cost
-from course_pkg.vit import ViT
+from course_pkg.costs import attention_cost
+from course_pkg.models.crossvit import CrossViT
+from course_pkg.models.vit import ViT
 
 pytestmark = [
     pytest.mark.gpu,

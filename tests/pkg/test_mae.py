@@ -8,9 +8,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_pkg.mae import (MaskedAutoencoder, random_mask, random_masking, shuffle_from_mask,
-                            unshuffle)
-from course_pkg.patches import patchify
+from course_pkg.models.mae import (
+    MaskedAutoencoder,
+    random_mask,
+    random_masking,
+    shuffle_from_mask,
+    unshuffle,
+)
+from course_pkg.models.patches import patchify
 
 
 def tiny_mae(**kw):
@@ -129,7 +134,7 @@ def test_encoder_sees_only_visible_patches():
 
 
 def test_pos_embed_is_fixed_sincos():
-    from course_pkg.positional import sincos_2d
+    from course_pkg.models.positional import sincos_2d
 
     model = tiny_mae()
     assert torch.allclose(model.pos_embed[0], sincos_2d(4, 16, cls_token=True))
@@ -144,7 +149,7 @@ def _loss_with_changed_visible_target(model, imgs, mask, change_masked: bool):
     patches = patchify(imgs, P).clone()
     which = mask.bool() if change_masked else ~mask.bool()
     patches[which] += 5.0
-    from course_pkg.patches import unpatchify
+    from course_pkg.models.patches import unpatchify
 
     changed = unpatchify(patches, P, 8)
     return model.forward_loss(imgs, pred, mask), model.forward_loss(changed, pred, mask)

@@ -1,10 +1,16 @@
-"""course_pkg.patches: patchify order, round trips, PatchEmbed as a linear map."""
+"""course_pkg.models.patches: patchify order, round trips, PatchEmbed as a linear map."""
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_pkg.patches import PatchEmbed, num_patches, patch_embed_as_linear, patchify, unpatchify
+from course_pkg.models.patches import (
+    PatchEmbed,
+    num_patches,
+    patch_embed_as_linear,
+    patchify,
+    unpatchify,
+)
 
 
 def test_patchify_pixel_order_row_col_channel():

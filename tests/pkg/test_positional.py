@@ -1,10 +1,15 @@
-"""course_pkg.positional against the formulas written out independently here."""
+"""course_pkg.models.positional against the formulas written out independently here."""
 import math
 
 import pytest
 import torch
 
-from course_pkg.positional import LearnedPositionEmbedding, sincos_1d, sincos_1d_concat, sincos_2d
+from course_pkg.models.positional import (
+    LearnedPositionEmbedding,
+    sincos_1d,
+    sincos_1d_concat,
+    sincos_2d,
+)
 
 
 def paper_pe(t: int, j: int, d: int) -> float:

@@ -1,10 +1,10 @@
-"""A timm VisionTransformer state_dict loads into course_pkg.vit.ViT (strict) and gives the
+"""A timm VisionTransformer state_dict loads into course_pkg.models.vit.ViT (strict) and gives the
 same logits. Skipped when timm is not installed (see course_pkg.compat.import_timm)."""
 import pytest
 import torch
 
 from course_pkg.compat import import_timm
-from course_pkg.vit import ViT
+from course_pkg.models.vit import ViT
 
 timm = import_timm()
 pytestmark = pytest.mark.skipif(timm is None, reason="timm is not installed or cannot be imported")

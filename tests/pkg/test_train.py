@@ -10,7 +10,7 @@ from torch import nn
 from course_pkg import data
 from course_pkg.train import (evaluate, load_checkpoint, param_groups, read_checkpoint,
                               resolve_amp, save_checkpoint, train, warmup_cosine)
-from course_pkg.vit import ViT
+from course_pkg.models.vit import ViT
 
 CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=32, depth=2, num_heads=2,
            mlp_ratio=2.0)

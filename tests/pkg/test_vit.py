@@ -1,9 +1,9 @@
-"""course_pkg.vit: ViT eqs. (1)-(4), timm names, attention maps and rollout."""
+"""course_pkg.models.vit: ViT eqs. (1)-(4), timm names, attention maps and rollout."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_pkg.vit import EncoderBlock, Mlp, ViT, attention_rollout
+from course_pkg.models.vit import EncoderBlock, Mlp, ViT, attention_rollout
 
 CFG = dict(img_size=16, patch_size=4, in_chans=3, num_classes=5, dim=32, depth=2, num_heads=4)
 N = (16 // 4) ** 2

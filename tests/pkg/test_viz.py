@@ -14,8 +14,9 @@ import torch  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 
-from course_pkg import viz  # noqa: E402
-from course_pkg.i18n import tr  # noqa: E402
+from course_pkg.teaching import figures as viz  # noqa: E402
+from course_pkg.teaching import fonts  # noqa: E402
+from course_pkg.teaching.language import tr  # noqa: E402
 
 LANGS = ["ja", "zh"]
 
@@ -32,7 +33,7 @@ def no_show(monkeypatch):
 
 
 def cjk_available(lang):
-    return viz.find_font(viz.CJK_FONTS[lang]) is not None
+    return fonts.find_font(fonts.CJK_FONTS[lang]) is not None
 
 
 def assert_renders_text(fig, text_obj, expected):
@@ -56,14 +57,14 @@ def image():
 def test_setup_fonts_picks_noto_cjk(lang):
     if not cjk_available(lang):
         pytest.skip("fonts-noto-cjk not installed")
-    assert viz.setup_fonts(lang) == viz.CJK_FONTS[lang]
-    assert matplotlib.rcParams["font.sans-serif"][0] == viz.CJK_FONTS[lang]
+    assert fonts.setup_fonts(lang) == fonts.CJK_FONTS[lang]
+    assert matplotlib.rcParams["font.sans-serif"][0] == fonts.CJK_FONTS[lang]
 
 
 def test_setup_fonts_warns_when_font_missing(monkeypatch):
-    monkeypatch.setattr(viz, "find_font", lambda family: None)
+    monkeypatch.setattr(fonts, "find_font", lambda family: None)
     with pytest.warns(UserWarning, match="Noto Sans CJK SC"):
-        chosen = viz.setup_fonts("zh")
+        chosen = fonts.setup_fonts("zh")
     assert "CJK" not in chosen
 
 
@@ -104,7 +105,7 @@ def test_attention_on_image(lang):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_position_similarity(lang):
-    from course_pkg.positional import sincos_2d
+    from course_pkg.models.positional import sincos_2d
 
     pe = sincos_2d(4, 32, cls_token=True)
     fig = viz.show_position_similarity(pe, 4, lang=lang)

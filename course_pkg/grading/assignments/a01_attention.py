@@ -17,7 +17,7 @@ FUNCTIONS = (FN,)
 FORBIDDEN = {
     "attrs": {"scaled_dot_product_attention", "multi_head_attention_forward",
               "MultiheadAttention"},
-    "modules": {"course_pkg.attention", "course_pkg.vit", "course_pkg.crossvit"},
+    "modules": {"course_pkg.models.attention", "course_pkg.models.vit", "course_pkg.models.crossvit"},
 }
 
 MESSAGES = {

@@ -19,7 +19,7 @@ FUNCTIONS = ("split_heads", "merge_heads", "multi_head_attention")
 FORBIDDEN = {
     "attrs": {"scaled_dot_product_attention", "multi_head_attention_forward",
               "MultiheadAttention"},
-    "modules": {"course_pkg.attention", "course_pkg.vit", "course_pkg.crossvit", "timm"},
+    "modules": {"course_pkg.models.attention", "course_pkg.models.vit", "course_pkg.models.crossvit", "timm"},
 }
 T = {
     "split_shape": {"ja": "split_heads の形状", "zh": "split_heads 的形状",

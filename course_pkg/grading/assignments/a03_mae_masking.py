@@ -12,7 +12,7 @@ from ..checks import Call, Fail, Generator, check, expect_array, expect_close, e
 
 ASSIGNMENT = "03_mae_masking"
 FUNCTIONS = ("random_masking", "unshuffle")
-FORBIDDEN = {"attrs": set(), "modules": {"course_pkg.mae", "timm"}}
+FORBIDDEN = {"attrs": set(), "modules": {"course_pkg.models.mae", "timm"}}
 RM = "random_masking"
 
 MESSAGES = {

@@ -13,8 +13,8 @@ from ..checks import Call, check, expect_array, expect_close
 
 ASSIGNMENT = "04_patchify"
 FUNCTIONS = ("patchify", "unpatchify")
-FORBIDDEN = {"attrs": set(), "modules": {"course_pkg.patches", "course_pkg.vit",
-                                          "course_pkg.mae", "timm", "einops"}}
+FORBIDDEN = {"attrs": set(), "modules": {"course_pkg.models.patches", "course_pkg.models.vit",
+                                          "course_pkg.models.mae", "timm", "einops"}}
 T = {
     "p_shape": {"ja": "patchify の形状", "zh": "patchify 的形状", "en": "shape of patchify"},
     "p_values": {"ja": "patchify の画素の順序 (行, 列, チャネル)", "zh": "patchify 的像素顺序 (行, 列, 通道)",

@@ -1,7 +1,7 @@
 """05_positional: ``sincos_1d(num_positions, dim) -> (num_positions, dim)``.
 
 Total 10 points. Column ``2i`` is ``sin(pos / 10000^(2i/dim))``, column ``2i+1`` the
-cosine (the paper's interleaving, as in ``course_pkg.positional.sincos_1d``).
+cosine (the paper's interleaving, as in ``course_pkg.models.positional.sincos_1d``).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ASSIGNMENT = "05_positional"
 FN = "sincos_1d"
 FUNCTIONS = (FN,)
 FORBIDDEN = {"attrs": {"get_1d_sincos_pos_embed", "get_1d_sincos_pos_embed_from_grid"},
-             "modules": {"course_pkg.positional", "course_pkg.vit", "course_pkg.mae", "timm"}}
+             "modules": {"course_pkg.models.positional", "course_pkg.models.vit", "course_pkg.models.mae", "timm"}}
 MESSAGES = {
     "first_row": {"ja": "位置 0 の行は (0, 1, 0, 1, ...) になるはずです（入力: {shapes}）。",
                   "zh": "位置 0 的行应为 (0, 1, 0, 1, ...)（输入: {shapes}）。",

@@ -17,7 +17,7 @@ from typing import Callable
 
 import torch
 
-from .i18n import current_lang, normalize_lang, tr
+from .language import current_lang, normalize_lang, tr
 
 ATOL = 1e-5
 
@@ -384,7 +384,7 @@ def _gen(seed: int) -> torch.Generator:
 
 def check_attention(fn: Callable, lang: str | None = None, verbose: bool = True) -> CheckResult:
     """Check ``fn(q, k, v, mask=None) -> (output, weights)`` against eq. (1) of Vaswani et al."""
-    from .attention import causal_mask, scaled_dot_product_attention as ref
+    from ..models.attention import causal_mask, scaled_dot_product_attention as ref
 
     name = "scaled_dot_product_attention"
     g = _gen(0)
@@ -519,7 +519,7 @@ def _mixed_channel(split: torch.Tensor, D: int) -> tuple[int, int] | None:
 def check_multihead(split_heads: Callable, merge_heads: Callable, multi_head_attention: Callable,
                     lang: str | None = None, verbose: bool = True) -> CheckResult:
     """Check ``split_heads``, ``merge_heads`` and ``multi_head_attention`` (Vaswani et al. §3.2.2)."""
-    from .attention import MultiHeadAttention, merge_heads as ref_merge, split_heads as ref_split
+    from ..models.attention import MultiHeadAttention, merge_heads as ref_merge, split_heads as ref_split
 
     g = _gen(1)
     B, N, D, H = 2, 5, 12, 3
@@ -692,7 +692,7 @@ def check_mae_masking(random_masking: Callable, unshuffle: Callable, lang: str |
 def check_patchify(patchify: Callable, unpatchify: Callable, lang: str | None = None,
                    verbose: bool = True) -> CheckResult:
     """Check ``patchify`` / ``unpatchify`` (ViT eq. 1; pixel order of MAE's code)."""
-    from .patches import patchify as ref_patchify
+    from ..models.patches import patchify as ref_patchify
 
     g = _gen(3)
     P = 4
@@ -749,7 +749,7 @@ def check_patchify(patchify: Callable, unpatchify: Callable, lang: str | None = 
 
 
 def _reference_sincos(num_positions: int, dim: int) -> torch.Tensor:
-    from .positional import sincos_1d
+    from ..models.positional import sincos_1d
 
     return sincos_1d(num_positions, dim)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_tensor
+from .._checks import check_positive_int, check_tensor
 
 BASE = 10000.0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_tensor
+from .._checks import check_positive_int, check_tensor
 
 
 def _pair(name: str, value) -> tuple[int, int]:

@@ -8,7 +8,7 @@ Every explorer:
   ``w.state`` (numpy arrays), so tests and readers can drive it in code;
 * draws one matplotlib figure into an ``ipywidgets.Image`` (PNG), already at
   construction time, so the first view is meaningful as a static image;
-* speaks the reader's language (``course_pkg.i18n``);
+* speaks the reader's language (``course_pkg.teaching.language``);
 * treats ``NotImplementedError`` from the explored function as "not
   implemented yet" and shows the reference instead.
 
@@ -30,15 +30,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .i18n import current_lang, normalize_lang, tr
+from ..data import TOY_ROLES, TOY_SENTENCES
+from .fonts import font_families
+from .language import current_lang, normalize_lang, tr
 from .widget_specs import HEAD_DIMS, KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, option_values, spec
 
 DPI = 72
-FONTS = {
-    "ja": ["Noto Sans CJK JP", "IPAexGothic", "IPAGothic", "Hiragino Sans", "Yu Gothic", "DejaVu Sans"],
-    "zh": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "PingFang SC", "Microsoft YaHei", "DejaVu Sans"],
-    "en": ["DejaVu Sans"],
-}
 
 MESSAGES = {
     # shared
@@ -99,7 +96,7 @@ MESSAGES = {
     "yes": {"ja": "オン", "zh": "开", "en": "on"},
     "no": {"ja": "オフ", "zh": "关", "en": "off"},
     "padding_token": {"ja": "[PAD]", "zh": "[PAD]", "en": "[PAD]"},
-    # page version (course_pkg.live): read-outs and alt text of the reference's figure
+    # page version (course_pkg.teaching.live): read-outs and alt text of the reference's figure
     "row_sums_page": {"ja": "各行の和: {sums}", "zh": "每行之和：{sums}", "en": "row sums: {sums}"},
     "scores_page": {"ja": "スコア = QKᵀ × {factor:.3g}（√d_k で割る：{scaled}、T = {t:.2g}、d_k = {dk}）",
                     "zh": "分数 = QKᵀ × {factor:.3g}（除以 √d_k：{scaled}，T = {t:.2g}，d_k = {dk}）",
@@ -143,19 +140,9 @@ MESSAGES = {
     },
 }
 
-# A toy sentence per language with the role of each token, from which the
-# explorer builds queries and keys: a noun looks for its adjectives, adjectives
-# and the verb look for the noun, particles look at content words (the
-# "fluffy blue creature" example of 3Blue1Brown's attention video).
-SENTENCES = {
-    "ja": [("ふわふわ", "adj"), ("で", "part"), ("青い", "adj"), ("生き物", "noun"), ("が", "part"),
-           ("歩く", "verb")],
-    "zh": [("毛茸茸", "adj"), ("的", "part"), ("蓝色", "adj"), ("生物", "noun"), ("在", "part"),
-           ("走", "verb")],
-    "en": [("a", "part"), ("fluffy", "adj"), ("blue", "adj"), ("creature", "noun"), ("is", "part"),
-           ("walking", "verb")],
-}
-ROLES = ("adj", "noun", "verb", "part")
+# The toy sentence (course_pkg.data) with the role of each token, from which the explorer
+# builds queries and keys.
+SENTENCES, ROLES = TOY_SENTENCES, TOY_ROLES
 LOOKS_FOR = {"adj": "noun", "noun": "adj", "verb": "noun", "part": "noun"}
 
 
@@ -196,7 +183,7 @@ def _option_pairs(control: dict, t: Callable) -> list:
 
 
 def build_control(control: dict, t: Callable) -> widgets.Widget:
-    """The ipywidget of one control of a description (``course_pkg.widget_specs``)."""
+    """The ipywidget of one control of a description (``course_pkg.teaching.widget_specs``)."""
     kind, label, value = control["kind"], t(control["label"]), control["value"]
     if kind == "toggle":
         return widgets.ToggleButtons(options=_option_pairs(control, t), value=value, description=label)
@@ -218,10 +205,10 @@ def build_control(control: dict, t: Callable) -> widgets.Widget:
 class Explorer:
     """Common parts: controls, state, a figure shown as PNG, a status line.
 
-    Subclasses name their description (``widget``, a key of ``course_pkg.widget_specs.SPECS``),
+    Subclasses name their description (``widget``, a key of ``course_pkg.teaching.widget_specs.SPECS``),
     from which the controls are built, and implement :meth:`compute` (fill ``self.state``),
     :meth:`draw` (draw ``self.state`` on a figure) and :meth:`page_data` (the inputs the page
-    version needs, see ``course_pkg.live``).
+    version needs, see ``course_pkg.teaching.live``).
     """
 
     widget = ""
@@ -282,7 +269,7 @@ class Explorer:
     def update(self) -> None:
         """Recompute the state and redraw the figure from the current control values."""
         self.compute()
-        with rc_context({"font.family": "sans-serif", "font.sans-serif": FONTS[self.lang],
+        with rc_context({"font.family": "sans-serif", "font.sans-serif": font_families(self.lang),
                          "axes.unicode_minus": False}):
             fig = Figure(figsize=self.figsize)
             fig.subplots_adjust(**self.margins)
@@ -324,7 +311,7 @@ class Explorer:
 
     # page version ----------------------------------------------------------
     def page_data(self) -> tuple[dict, bool]:  # pragma: no cover - abstract
-        """``(data, recorded)``: the inputs of the page version (``course_pkg.live``), and whether
+        """``(data, recorded)``: the inputs of the page version (``course_pkg.teaching.live``), and whether
         they are the explored function's recorded results (True) or inputs from which the page
         computes the reference (False)."""
         raise NotImplementedError
@@ -386,7 +373,7 @@ def _sentence_qkv(lang: str, seed: int = 0):
 def _image_qkv(size: int = 64, patch: int = 16, name: str = "chelsea"):
     """Patches of a photograph as tokens: ``q = k`` = normalised 4x4-pooled patch colours."""
     try:
-        from .data import sample_image
+        from ..data import sample_image
 
         img = sample_image(name, size)
     except Exception:  # noqa: BLE001 - fall back to a synthetic image if data is unavailable
@@ -417,7 +404,7 @@ class AttentionExplorer(Explorer):
     widget = "attention"
 
     def __init__(self, fn: Callable, reference: Callable | None = None, lang: str | None = None):
-        from .attention import scaled_dot_product_attention
+        from ..models.attention import scaled_dot_product_attention
 
         self.fn = fn
         self.reference = reference or scaled_dot_product_attention
@@ -565,7 +552,7 @@ def attention_explorer(fn: Callable, reference: Callable | None = None,
                        lang: str | None = None) -> AttentionExplorer:
     """Widget that runs ``fn(q, k, v, mask=None) -> (output, weights)`` on a sentence or on
     image patches, with √d_k scaling on/off, a temperature and a causal/padding mask, and
-    compares it with ``reference`` (default :func:`course_pkg.attention.scaled_dot_product_attention`).
+    compares it with ``reference`` (default :func:`course_pkg.models.attention.scaled_dot_product_attention`).
     """
     return AttentionExplorer(fn, reference, lang)
 
@@ -623,7 +610,7 @@ class HeadSplitter(Explorer):
         super().__init__(lang)
 
     def compute(self) -> None:
-        from .attention import split_heads as ref_split
+        from ..models.attention import split_heads as ref_split
 
         D, H, N = int(self.controls["dim"].value), int(self.controls["heads"].value), self.num_tokens
         if D % H:  # transient state while the options change
@@ -681,8 +668,8 @@ class HeadSplitter(Explorer):
         """For every (D, H) the controls offer: where each value of the explored split came from
         (``x[0, n, d] = n * D + d``, so a value is its source index), and whether merging the
         reference split gives ``x`` back. A function that fails is replaced by the reference."""
-        from .attention import merge_heads as ref_merge
-        from .attention import split_heads as ref_split
+        from ..models.attention import merge_heads as ref_merge
+        from ..models.attention import split_heads as ref_split
 
         N, split, merge, fallback = self.num_tokens, {}, {}, False
         for D in HEAD_DIMS:
@@ -782,7 +769,7 @@ PHOTO_GRID = 8  # the photo (128 px) is cut into 8 x 8 = 64 patches of 16 px
 
 def _grey_out(images: torch.Tensor, removed: torch.Tensor, patch: int, grey: float = 0.5) -> torch.Tensor:
     """``(C, H, W)`` with the removed patches ``(N,)`` bool painted grey."""
-    from .patches import patchify, unpatchify
+    from ..models.patches import patchify, unpatchify
 
     tokens = patchify(images.unsqueeze(0), patch)[0]
     tokens[removed] = grey
@@ -818,7 +805,7 @@ class MaskingExplorer(Explorer):
         super().__init__(lang, image=image)
 
     def _photo(self) -> torch.Tensor:
-        from .data import sample_image
+        from ..data import sample_image
 
         name = self.controls["image"].value
         if name not in self._photos:
@@ -828,8 +815,8 @@ class MaskingExplorer(Explorer):
     def _load_mae(self):
         if self._mae is None and self._mae_error is None:
             try:
-                from .checkpoints import load_pretrained
-                from .data import load_digits
+                from ..checkpoints import load_pretrained
+                from ..data import load_digits
 
                 # float64: the same reconstruction on any number of threads (float32 differs by
                 # ~1e-6 between one and two), so the page's precomputed one is the notebook's.
@@ -846,7 +833,7 @@ class MaskingExplorer(Explorer):
         Returns ``x_kept, removed (N,) bool, ids_restore, kept, valid, messages``; when the
         function is not implemented or fails, the reference's result with ``valid`` None/False.
         """
-        from .mae import random_masking as ref_masking
+        from ..models.mae import random_masking as ref_masking
 
         N = x.shape[1]
         want_keep = int(N * (1 - ratio))
@@ -881,8 +868,8 @@ class MaskingExplorer(Explorer):
 
     def _visible(self, x, x_kept, ids_restore, P, messages) -> np.ndarray:
         """Kept tokens, then grey mask tokens, put back in place by the (explored) unshuffle."""
-        from .mae import unshuffle as ref_unshuffle
-        from .patches import unpatchify
+        from ..models.mae import unshuffle as ref_unshuffle
+        from ..models.patches import unpatchify
 
         N, kept = x.shape[1], x_kept.shape[1]
         shuffled = torch.cat([x_kept, torch.full((1, N - kept, x.shape[2]), 0.5)], dim=1)
@@ -899,7 +886,7 @@ class MaskingExplorer(Explorer):
         return _np(unpatchify(want, P, self.photo_size)[0])
 
     def compute(self) -> None:
-        from .patches import patchify
+        from ..models.patches import patchify
 
         ratio = float(self.controls["mask_ratio"].value)
         seed = int(self.controls["seed"].value)
@@ -952,7 +939,7 @@ class MaskingExplorer(Explorer):
         strings, patch 0 = lowest bit) and the tiny MAE's reconstruction of the digit from that
         mask (float32, deflated, one per distinct mask). The photos are JPEG: only shown."""
         from .live import f32, image_uri, packed
-        from .patches import patchify
+        from ..models.patches import patchify
 
         ratio_c, seed_c = (next(c for c in self.spec["controls"] if c["name"] == n) for n in ("mask_ratio", "seed"))
         ratios = [round(ratio_c["min"] + k * ratio_c["step"], 10)
@@ -988,7 +975,7 @@ class MaskingExplorer(Explorer):
         return data, valid
 
     def _sample(self, name: str) -> torch.Tensor:
-        from .data import sample_image
+        from ..data import sample_image
 
         return self._photos.get(name) if name in self._photos else sample_image(name, self.photo_size)
 
@@ -1066,7 +1053,7 @@ class PatchExplorer(Explorer):
 
     def __init__(self, patchify_fn: Callable, unpatchify_fn: Callable | None = None,
                  lang: str | None = None, image: str = "astronaut"):
-        from .data import sample_image
+        from ..data import sample_image
 
         self.fn, self.unpatchify_fn = patchify_fn, unpatchify_fn
         self._sample_image = sample_image
@@ -1080,7 +1067,7 @@ class PatchExplorer(Explorer):
         return self._photos[name]
 
     def compute(self) -> None:
-        from .patches import patchify as ref_patchify
+        from ..models.patches import patchify as ref_patchify
 
         P = int(self.controls["patch_size"].value)
         S = self.image_size
@@ -1201,7 +1188,7 @@ class PositionalExplorer(Explorer):
         super().__init__(lang)
 
     def compute(self) -> None:
-        from .positional import sincos_1d as ref_fn
+        from ..models.positional import sincos_1d as ref_fn
 
         n, d = self.num_positions, int(self.controls["dim"].value)
         col = min(int(self.controls["column"].value), d - 1)
@@ -1262,10 +1249,10 @@ def positional_explorer(sincos_fn: Callable, lang: str | None = None) -> Positio
 
 def reference_explorer(widget: str, lang: str | None = None) -> Explorer:
     """The explorer ``widget`` (a key of ``widget_specs.SPECS``) on the package's own functions."""
-    from .attention import merge_heads, scaled_dot_product_attention, split_heads
-    from .mae import random_masking, unshuffle
-    from .patches import patchify, unpatchify
-    from .positional import sincos_1d
+    from ..models.attention import merge_heads, scaled_dot_product_attention, split_heads
+    from ..models.mae import random_masking, unshuffle
+    from ..models.patches import patchify, unpatchify
+    from ..models.positional import sincos_1d
 
     makers = {
         "attention": lambda: attention_explorer(scaled_dot_product_attention, lang=lang),

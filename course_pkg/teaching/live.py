@@ -1,7 +1,7 @@
 """The page version of an explorer: live in the browser, with no kernel.
 
 Python cannot run in a reader's browser offline, so the website gets, for each explorer, its
-description (``course_pkg.widget_specs``: controls, labels, panels, alt text) with the texts in
+description (``course_pkg.teaching.widget_specs``: controls, labels, panels, alt text) with the texts in
 the page's language, and the inputs it needs (``Explorer.page_data``) as JSON, next to a
 dependency-free script (``assets/live-widgets.js``) that recomputes the course's reference
 implementation and redraws an SVG figure whenever a control moves. What the browser cannot
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .i18n import tr
+from .language import tr
 
 ENV = "COURSE_LIVE_WIDGETS"
 SCRIPT = Path(__file__).with_name("assets") / "live-widgets.js"

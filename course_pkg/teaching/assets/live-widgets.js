@@ -186,7 +186,7 @@
       img.src = uri;
     });
   }
-  function unpack(b64) {  // deflated little-endian float32 (course_pkg.live.packed) -> Float32Array
+  function unpack(b64) {  // deflated little-endian float32 (course_pkg.teaching.live.packed) -> Float32Array
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
@@ -351,7 +351,7 @@
     }
   };
 
-  function bit(hex, i) {  // bit i of a hexadecimal number (course_pkg.widgets._bits)
+  function bit(hex, i) {  // bit i of a hexadecimal number (course_pkg.teaching.widgets._bits)
     var k = hex.length - 1 - Math.floor(i / 4);
     return k < 0 ? 0 : (parseInt(hex[k], 16) >> (i % 4)) & 1;
   }
@@ -477,7 +477,7 @@
   WIDGETS.positional = {
     prepare: function (data) { return Promise.resolve(data); },
     // Vaswani et al. 2017, section 3.5: PE[t, 2i] = sin(t w_i), PE[t, 2i+1] = cos(t w_i),
-    // w_i = 1 / 10000^(2i / d), in float64 and then rounded to float32 (course_pkg.positional.sincos_1d).
+    // w_i = 1 / 10000^(2i / d), in float64 and then rounded to float32 (course_pkg.models.positional.sincos_1d).
     compute: function (data, v) {
       var n = data.positions, d = v.dim, pe = [];
       for (var t = 0; t < n; t++) {

@@ -1,10 +1,10 @@
 """How each shipped checkpoint is trained: one function per model, fixed seeds.
 
 ``tools/train_checkpoints.py`` calls these and saves the results to
-``course_pkg/checkpoints/``; chapters and ``benchmarks/bench_digits.py`` may call them
-to retrain from scratch. Every recipe returns ``(model, report)`` where ``report`` is
-a dict of plain values (settings and measured accuracies) stored in the checkpoint's
-``extra``. Wall-clock times are measured by the callers, never stored.
+``course_pkg/checkpoints/``; ``benchmarks/bench_digits.py`` calls them to retrain from
+scratch. They live with the tool that trains the checkpoints, not in the package.
+Every recipe returns ``(model, report)`` where ``report`` is a dict of plain values
+(settings and measured accuracies) stored in the checkpoint's ``extra``. Wall-clock times are measured by the callers, never stored.
 
 All digit models see ``image_size x image_size`` images ``(B, 1, S, S)`` from
 :func:`course_pkg.data.digits_split` with the course's fixed split (seed 0).
@@ -14,13 +14,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cnn import SmallCNN
-from .data import digits_loaders, digits_split
-from .device import get_device, seed_everything
-from .distill import DistilledViT, distillation_step_fn
-from .mae import MaskedAutoencoder, mae_step_fn
-from .train import evaluate, train
-from .vit import ViT
+from course_pkg.data import digits_loaders, digits_split
+from course_pkg.device import get_device, seed_everything
+from course_pkg.models.cnn import SmallCNN
+from course_pkg.models.distill import DistilledViT
+from course_pkg.models.mae import MaskedAutoencoder
+from course_pkg.models.patches import patchify
+from course_pkg.models.vit import ViT
+from course_pkg.steps import distillation_step_fn, mae_step_fn
+from course_pkg.train import evaluate, head_accuracies, mae_test_loss, train, xavier_init_
 
 SEED = 0
 # The tiny ViT: 8x8 digits, 2x2 patches -> N = 16 tokens (+ CLS), D = 48, 4 layers.
@@ -49,22 +51,6 @@ MAE_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, dim=64, depth=3, num_hea
                   norm_pix_loss=False)
 MAE_TRAIN = dict(epochs=150, lr=3e-3, weight_decay=0.05, warmup_epochs=5, batch_size=64,
                  mask_ratio=[0.5, 0.75])
-
-
-def xavier_init_(model: nn.Module) -> nn.Module:
-    """Re-initialise every ``nn.Linear`` with Xavier-uniform weights and zero biases (in place).
-
-    The original ViT code (JAX/Flax) initialises its dense layers this way. timm's
-    default (truncated normal, std 0.02) suits D = 768; for D = 48 it makes the
-    attention and MLP branches so small that the class token barely depends on the
-    image at first, and training sits at chance level for several epochs.
-    """
-    for module in model.modules():
-        if isinstance(module, nn.Linear):
-            nn.init.xavier_uniform_(module.weight)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-    return model
 
 
 def _data(image_size: int, limit_per_class=None) -> dict:
@@ -146,39 +132,11 @@ def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = Tr
                        final_loss=history["loss"][-1])
 
 
-@torch.no_grad()
-def head_accuracies(model: DistilledViT, loader, device=None) -> dict:
-    """Test accuracy of the class head alone and of the distillation head alone."""
-    device = get_device() if device is None else torch.device(device)
-    model.to(device).eval()
-    correct = {"cls": 0, "dist": 0}
-    total = 0
-    for x, y in loader:
-        feats = model.forward_features(x.to(device))
-        y = y.to(device)
-        correct["cls"] += (model.head(feats[:, 0]).argmax(-1) == y).sum().item()
-        correct["dist"] += (model.head_dist(feats[:, 1]).argmax(-1) == y).sum().item()
-        total += len(y)
-    return {k: v / total for k, v in correct.items()}
-
-
-@torch.no_grad()
-def mae_test_loss(model: MaskedAutoencoder, loader, mask_ratio: float, device=None) -> float:
-    """Mean MAE loss (masked patches only) on ``loader`` with a fixed mask generator."""
-    device = get_device() if device is None else torch.device(device)
-    model.to(device).eval()
-    gen = torch.Generator().manual_seed(SEED)
-    losses = [model(x.to(device), mask_ratio, generator=gen)[0].item() for x, _ in loader]
-    return sum(losses) / len(losses)
-
-
 class _MeanDigit(nn.Module):
     """Baseline for the MAE report: predicts every patch as the mean training digit."""
 
     def __init__(self, mae: MaskedAutoencoder):
         super().__init__()
-        from .patches import patchify
-
         images = digits_split(mae.config["img_size"]).train_images
         self.mae = mae
         self.register_buffer("mean", patchify(images.mean(0, keepdim=True), mae.patch_size))

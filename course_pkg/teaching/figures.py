@@ -11,12 +11,12 @@ Images may be torch tensors or NumPy arrays, ``(C, H, W)`` with C in {1, 3} or
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import torch
 
-from .i18n import current_lang, normalize_lang, tr
+from .fonts import setup_fonts
+from .language import current_lang, normalize_lang, tr
 
 MESSAGES = {
     "patch_grid": {"ja": "{n} 個のパッチ（{p}×{p} 画素）", "zh": "{n} 个 patch（{p}×{p} 像素）",
@@ -42,54 +42,7 @@ MESSAGES = {
     "accuracy": {"ja": "精度", "zh": "准确率", "en": "accuracy"},
     "train": {"ja": "訓練", "zh": "训练", "en": "train"},
     "test": {"ja": "テスト", "zh": "测试", "en": "test"},
-    "font_missing": {"ja": "CJK フォント {font!r} が見つかりません。文字が□になる可能性があります",
-                     "zh": "找不到 CJK 字体 {font!r}，文字可能显示为方框",
-                     "en": "CJK font {font!r} not found; CJK text may show as boxes"},
 }
-
-CJK_FONTS = {"ja": "Noto Sans CJK JP", "zh": "Noto Sans CJK SC"}
-
-
-# ---------------------------------------------------------------------------
-# Fonts
-# ---------------------------------------------------------------------------
-
-def find_font(family: str) -> str | None:
-    """Path of the font file matplotlib would use for ``family``, or ``None`` if absent."""
-    from matplotlib import font_manager
-
-    try:
-        return font_manager.findfont(font_manager.FontProperties(family=family),
-                                     fallback_to_default=False)
-    except ValueError:
-        return None
-
-
-def setup_fonts(lang: str | None = None) -> str:
-    """Make matplotlib draw ``lang``'s characters; return the font family chosen.
-
-    ``lang`` defaults to :func:`course_pkg.i18n.current_lang`. Japanese uses
-    "Noto Sans CJK JP" and Chinese "Noto Sans CJK SC" (Debian/Ubuntu package
-    ``fonts-noto-cjk``); English keeps matplotlib's default with the CJK fonts as
-    fallbacks. A missing CJK font gives a warning (not an error) and the default font.
-    """
-    import matplotlib as mpl
-
-    lang = normalize_lang(lang) or current_lang()
-    wanted = [CJK_FONTS[lang]] if lang in CJK_FONTS else []
-    fallbacks = [f for f in CJK_FONTS.values() if f not in wanted]
-    available = [f for f in wanted + fallbacks if find_font(f) is not None]
-    if wanted and wanted[0] not in available:
-        warnings.warn(tr(MESSAGES, "font_missing", lang, font=wanted[0]), stacklevel=2)
-    base = [f for f in mpl.rcParams["font.sans-serif"] if f not in CJK_FONTS.values()]
-    if lang in CJK_FONTS:
-        mpl.rcParams["font.sans-serif"] = available + base
-    else:  # keep the default Latin font first, CJK only as a fallback
-        mpl.rcParams["font.sans-serif"] = base[:1] + available + base[1:]
-    mpl.rcParams["font.family"] = "sans-serif"
-    mpl.rcParams["axes.unicode_minus"] = False  # a plain hyphen-minus exists in every font
-    return mpl.rcParams["font.sans-serif"][0]
-
 
 # ---------------------------------------------------------------------------
 # Conversions
@@ -150,7 +103,7 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
     """Draw ``image (C, H, W)`` with its ``patch_size`` grid and raster patch numbers.
 
     Returns the Axes. Patch ``n`` (row ``i``, column ``j``) is ``n = i * W/P + j``,
-    the token order of :func:`course_pkg.patches.patchify`.
+    the token order of :func:`course_pkg.models.patches.patchify`.
     """
     setup_fonts(lang)
     a = to_hwc(image)

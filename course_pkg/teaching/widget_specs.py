@@ -3,9 +3,9 @@
 One description per widget, as plain data (no numerics, no ipywidgets). Both versions of a
 widget are built from it:
 
-* the notebook version (``course_pkg.widgets``, ipywidgets in a kernel, running the student's
-  own function) makes one ipywidget per control with :func:`course_pkg.widgets.build_control`;
-* the page version (``course_pkg.live``, a dependency-free script in the browser, running the
+* the notebook version (``course_pkg.teaching.widgets``, ipywidgets in a kernel, running the student's
+  own function) makes one ipywidget per control with :func:`course_pkg.teaching.widgets.build_control`;
+* the page version (``course_pkg.teaching.live``, a dependency-free script in the browser, running the
   course's reference implementation) gets the same description as JSON and makes one HTML
   control per entry.
 
@@ -17,7 +17,7 @@ A control is a dict:
 ``kind``      ``toggle`` (one of a few buttons), ``int`` (integer slider), ``float`` (slider),
               ``log`` (slider over ``base ** x`` for x in [min, max]), ``check`` (on/off),
               ``choice`` (drop-down) or ``steps`` (slider over a list of options);
-``label``     message key (``course_pkg.widgets.MESSAGES``) of the control's name;
+``label``     message key (``course_pkg.teaching.widgets.MESSAGES``) of the control's name;
 ``options``   for toggle/choice/steps: a list of values, or of ``[message key, value]`` pairs;
 ``value``     the first value; ``min``/``max``/``step`` for sliders (for ``log``: exponents);
 ``depends``   optional ``{"on": other control, "max": {str(value): max}}`` or
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import copy
 
-from .data import SAMPLE_IMAGES
+from ..data import SAMPLE_IMAGES
 
 PATCH_IMAGE_SIZE = 96  # the patch explorer cuts a 96 px photograph
 PATCH_SIZES = (4, 5, 6, 7, 8, 10, 12, 16, 20, 24, 32)

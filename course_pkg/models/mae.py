@@ -30,10 +30,9 @@ import numbers
 import torch
 from torch import nn
 
-from ._checks import check_positive_int, check_tensor
+from .._checks import check_positive_int, check_tensor
 from .patches import PatchEmbed, patchify, unpatchify
 from .positional import sincos_2d
-from .train import StepOutput
 from .vit import LN_EPS, EncoderBlock
 
 
@@ -306,34 +305,6 @@ class MaskedAutoencoder(nn.Module):
         return unpatchify(pred, self.patch_size, tuple(imgs.shape[-2:]))
 
 
-def mae_step_fn(mask_ratio=0.75):
-    """A ``step_fn`` for :func:`course_pkg.train.train`: the MAE loss of ``batch[0] (B, C, H, W)``.
-
-    ``mask_ratio`` is a number in [0, 1) (the paper: a fixed 0.75), or a pair
-    ``(low, high)``: then each batch draws its ratio uniformly from that range, so the
-    model also works for masks of other sizes (a course choice for the masking widget,
-    not the paper's recipe). Masks come from the global torch RNG (seed it with
-    :func:`course_pkg.seed_everything`).
-    """
-    if isinstance(mask_ratio, (tuple, list)):
-        if len(mask_ratio) != 2 or not mask_ratio[0] <= mask_ratio[1]:
-            raise ValueError(f"mask_ratio range must be (low, high) with low <= high, "
-                             f"got {mask_ratio!r}")
-        low, high = mask_ratio
-        check_mask_ratio(low)
-        check_mask_ratio(high)
-    else:
-        check_mask_ratio(mask_ratio)
-        low = high = mask_ratio
-
-    def step(model, batch, device):
-        ratio = low + (high - low) * torch.rand(()).item()
-        loss, _, _ = model(batch[0].to(device), ratio)
-        return StepOutput(loss)
-
-    return step
-
-
 def random_mask(num_patches: int, mask_ratio: float,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """One random MAE mask ``(N,)`` float (1 = removed) with exactly ``N - keep`` ones."""
@@ -343,4 +314,4 @@ def random_mask(num_patches: int, mask_ratio: float,
 
 
 __all__ = ["random_masking", "unshuffle", "apply_shuffle", "shuffle_from_mask", "num_kept",
-           "check_mask_ratio", "MaskedAutoencoder", "mae_step_fn", "random_mask"]
+           "check_mask_ratio", "MaskedAutoencoder", "random_mask"]

@@ -4,7 +4,7 @@ image transformers & distillation through attention", §4).
 * A **distillation token** joins the class token in front of the patches. It goes
   through every layer like the class token; a second linear head ``head_dist`` reads it.
 * **Training**: the class head learns the true label ``y``, the distillation head
-  learns from a teacher (here a small CNN, :class:`course_pkg.cnn.SmallCNN`).
+  learns from a teacher (here a small CNN, :class:`course_pkg.models.cnn.SmallCNN`).
 
   Hard-label distillation (eq. 3), with ``y_t = argmax_c Z_t(c)``::
 
@@ -33,8 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_tensor
-from .train import StepOutput
+from .._checks import check_tensor
 from .vit import ViT
 
 FUSIONS = ("logits", "softmax")
@@ -139,7 +138,7 @@ def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     Cho & Hariharan 2019). The official code's command-line defaults differ:
     ``--distillation-tau 1.0``, ``--distillation-alpha 0.5`` (alpha is lambda), with
     ``--distillation-type none``. The shipped ``deit_digits`` uses tau = 1, lambda = 0.5
-    (``course_pkg.recipes.DEIT_DISTILL``).
+    (``DEIT_DISTILL`` in ``tools/checkpoint_recipes.py``).
     (The official ``DistillationLoss`` divides the summed KL by ``B*K`` instead of ``B``,
     i.e. its KL term is ``K`` times smaller.)
     """
@@ -155,32 +154,3 @@ def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
                   F.log_softmax(teacher_logits / tau, dim=-1),   # log p (teacher)
                   reduction="batchmean", log_target=True)        # sum p (log p - log q) / B
     return (1 - lambda_) * ce + lambda_ * tau ** 2 * kl
-
-
-def distillation_step_fn(teacher: nn.Module, kind: str = "hard", tau: float = 3.0,
-                         lambda_: float = 0.1):
-    """A ``step_fn`` for :func:`course_pkg.train.train` that trains a :class:`DistilledViT`.
-
-    The teacher (frozen, eval mode, no gradients) sees the same augmented batch
-    ``x (B, C, H, W)`` as the student. ``kind`` is ``"hard"`` (eq. 3) or ``"soft"`` (eq. 2).
-    """
-    if kind not in ("hard", "soft"):
-        raise ValueError(f"kind must be 'hard' or 'soft', got {kind!r}")
-    teacher.eval()
-    for p in teacher.parameters():
-        p.requires_grad_(False)
-
-    def step(model, batch, device):
-        x, y = batch[0].to(device), batch[1].to(device)
-        teacher.to(device)
-        with torch.no_grad():
-            t_logits = teacher(x).float()
-        cls_logits, dist_logits = model(x)
-        cls_logits, dist_logits = cls_logits.float(), dist_logits.float()
-        if kind == "hard":
-            loss = hard_distillation_loss(cls_logits, dist_logits, y, t_logits)
-        else:
-            loss = soft_distillation_loss(cls_logits, dist_logits, y, t_logits, tau, lambda_)
-        return StepOutput(loss, fuse_heads(cls_logits, dist_logits, model.fusion).detach(), y)
-
-    return step
