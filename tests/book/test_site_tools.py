@@ -86,7 +86,7 @@ def test_cache_key_changes_when_the_package_changes(tmp_path, monkeypatch):
     monkeypatch.setattr(build_site, "ROOT", copy)
     before = build_site.package_hash()
     assert build_site.package_hash() == before
-    target = copy / "course_pkg" / "attention.py"
+    target = copy / "course_pkg" / "models" / "attention.py"
     target.write_text(target.read_text() + "\n# changed\n")
     assert build_site.package_hash() != before
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...attention import scaled_dot_product_attention as reference
+from ...models.attention import scaled_dot_product_attention as reference
 from ..checks import Call, Fail, check, expect_array, expect_close, expect_tuple, require_ok
 
 ASSIGNMENT = "01_attention"

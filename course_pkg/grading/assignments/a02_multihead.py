@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ...attention import merge_heads as ref_merge
-from ...attention import scaled_dot_product_attention as ref_attention
-from ...attention import split_heads as ref_split
+from ...models.attention import merge_heads as ref_merge
+from ...models.attention import scaled_dot_product_attention as ref_attention
+from ...models.attention import split_heads as ref_split
 from ..checks import Call, check, expect_array, expect_close, require_ok
 
 ASSIGNMENT = "02_multihead"

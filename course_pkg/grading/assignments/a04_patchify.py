@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from ...patches import patchify as ref_patchify
-from ...patches import unpatchify as ref_unpatchify
+from ...models.patches import patchify as ref_patchify
+from ...models.patches import unpatchify as ref_unpatchify
 from ..checks import Call, check, expect_array, expect_close
 
 ASSIGNMENT = "04_patchify"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...positional import sincos_1d as reference
+from ...models.positional import sincos_1d as reference
 from ..checks import Call, Fail, check, expect_array, expect_close
 
 ASSIGNMENT = "05_positional"
