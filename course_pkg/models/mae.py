@@ -21,7 +21,8 @@ Masks follow the official code: ``mask (B, N)`` float, 1 = removed, 0 = kept,
 in the original patch order. Parameter names follow the official
 ``MaskedAutoencoderViT`` (``cls_token``, ``pos_embed``, ``blocks``, ``norm``,
 ``decoder_embed``, ``mask_token``, ``decoder_pos_embed``, ``decoder_blocks``,
-``decoder_norm``, ``decoder_pred``).
+``decoder_norm``, ``decoder_pred``), and so do the constructor's (:class:`MAEConfig`:
+``embed_dim``, ``decoder_embed_dim``, ``decoder_depth``, ...).
 """
 from __future__ import annotations
 
@@ -163,7 +164,8 @@ def _init_mae(module: nn.Module) -> None:
 @dataclass
 class MAEConfig:
     """What builds a :class:`MaskedAutoencoder`; names and defaults (MAE ViT-L/16 with its
-    8-block, 512-wide decoder) are those of the official ``MaskedAutoencoderViT``.
+    8-block, 512-wide decoder: the defaults of He et al. 2022, Table 1) are those of the official
+    ``MaskedAutoencoderViT``.
     ``embed_dim`` and ``decoder_embed_dim`` must be divisible by 4 (2-D sin-cos embeddings)."""
 
     img_size: int | tuple[int, int] = 224
