@@ -23,15 +23,17 @@ from course_pkg.compat import import_timm
 from course_pkg.models.patches import PatchEmbed
 from course_pkg.models.vit import ViT
 
-CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, depth=6, num_heads=3)
-DIM = 192
+# one config builds all three models (the course ViT takes timm's constructor names)
+CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=192, depth=6,
+           num_heads=3)
 
 
 class TorchEncoderViT(nn.Module):
     """Fallback reference: the same ViT built on torch.nn.TransformerEncoder (pre-norm, GELU)."""
 
-    def __init__(self, img_size, patch_size, in_chans, num_classes, depth, num_heads, dim=DIM):
+    def __init__(self, img_size, patch_size, in_chans, num_classes, embed_dim, depth, num_heads):
         super().__init__()
+        dim = embed_dim
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, dim))
@@ -53,7 +55,7 @@ def make_reference(kind: str = "auto"):
         raise SystemExit("timm was requested (--reference timm) but cannot be imported")
     if timm is not None:
         from timm.models.vision_transformer import VisionTransformer
-        return f"timm {timm.__version__} VisionTransformer", VisionTransformer(embed_dim=DIM, **CFG)
+        return f"timm {timm.__version__} VisionTransformer", VisionTransformer(**CFG)
     return "torch.nn.TransformerEncoder", TorchEncoderViT(**CFG)
 
 
@@ -87,7 +89,7 @@ def main():
     device = get_device()
     seed_everything(0)
     ref_name, ref = make_reference(args.reference)
-    models = {"course_pkg ViT": ViT(dim=DIM, **CFG), ref_name: ref}
+    models = {"course_pkg ViT": ViT(**CFG), ref_name: ref}
     steps = {name: make_step(m, device) for name, m in models.items()}
     x = torch.randn(args.batch, 3, 32, 32, device=device)
     y = torch.randint(0, 10, (args.batch,), device=device)
@@ -105,7 +107,7 @@ def main():
                 times[name].append(1000 * (time.perf_counter() - t0))
 
     print(f"device: {device}  torch {torch.__version__}  threads {torch.get_num_threads()}")
-    print(f"config: img 32, patch 4, dim {DIM}, depth 6, heads 3, batch {args.batch}; "
+    print(f"config: img 32, patch 4, embed_dim {CFG['embed_dim']}, depth 6, heads 3, batch {args.batch}; "
           f"median of {args.steps} steps after {args.warmup} warm-up")
     med = {name: statistics.median(t) for name, t in times.items()}
     for name, t in times.items():

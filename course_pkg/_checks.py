@@ -5,6 +5,8 @@ expected, so a student who passes the wrong shape learns what to change.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 
@@ -33,3 +35,30 @@ def check_divides(name_num: str, num: int, name_den: str, den: int) -> None:
             f"{name_num}={num} is not divisible by {name_den}={den}; "
             f"expected a {name_den} that divides {num}"
         )
+
+
+#: constructor names changed to timm's / MAE's (issue 13): old name -> new name
+RENAMED_FIELDS = {"dim": "embed_dim", "decoder_dim": "decoder_embed_dim"}
+
+
+def build_config(config_cls: type, config=None, fields: dict | None = None):
+    """The config a model is built from: ``config`` itself (an instance of the
+    dataclass ``config_cls``), or ``config_cls(**fields)`` when the fields are given
+    as keywords, ``Model(**asdict(config))`` style. Not both."""
+    fields = fields or {}
+    if config is not None:
+        if fields:
+            raise ValueError(f"pass either a {config_cls.__name__} or its fields as keywords, "
+                             f"not both; got a config and {sorted(fields)}")
+        if not isinstance(config, config_cls):
+            raise ValueError(f"config must be a {config_cls.__name__}, got "
+                             f"{type(config).__name__}; for a dict write Model(**config)")
+        return config
+    known = {f.name for f in dataclasses.fields(config_cls)}
+    for name in fields:
+        if name not in known:
+            hint = (f" ({name!r} is now {RENAMED_FIELDS[name]!r}, as in timm)"
+                    if RENAMED_FIELDS.get(name) in known else "")
+            raise ValueError(f"unknown {config_cls.__name__} field {name!r}{hint}; "
+                             f"expected some of {sorted(known)}")
+    return config_cls(**fields)

@@ -12,7 +12,12 @@ from torch import nn
 
 from ._checks import check_positive_int
 from .device import get_device
-from .models.attention import CrossAttention, MultiHeadAttention
+from .models.attention import (
+    CrossAttention,
+    MultiHeadAttention,
+    merge_heads,
+    scaled_dot_product_attention,
+)
 
 
 def _counted(n_q: int, n_k: int, dim: int, num_heads: int, batch: int, elem: int, self_attn: bool) -> dict:
@@ -32,19 +37,29 @@ def _counted(n_q: int, n_k: int, dim: int, num_heads: int, batch: int, elem: int
     }
 
 
+def _explicit_forward(module: nn.Module, inputs: tuple) -> torch.Tensor:
+    """The module's forward with the weights materialised (not the fused kernel):
+    projections, ``softmax(q k^T / sqrt(d)) v`` per head, output projection.
+    Returns the weights ``(B, H, Nq, Nk)``."""
+    q, k, v = module.qkv_heads(*inputs)
+    out, weights = scaled_dot_product_attention(q, k, v)
+    module.proj(merge_heads(out))
+    return weights
+
+
 def _measure(module: nn.Module, inputs: tuple, device: torch.device) -> dict:
     """FLOPs with FlopCounterMode; bytes of the weights tensor produced; CUDA peak memory."""
     from torch.utils.flop_counter import FlopCounterMode
 
     with torch.no_grad():
         with FlopCounterMode(display=False) as counter:
-            _, weights = module(*inputs, return_weights=True)
+            weights = _explicit_forward(module, inputs)
         peak = None
         if device.type == "cuda":
             torch.cuda.synchronize(device)
             torch.cuda.reset_peak_memory_stats(device)
             base = torch.cuda.memory_allocated(device)
-            module(*inputs, return_weights=True)
+            _explicit_forward(module, inputs)
             torch.cuda.synchronize(device)
             peak = torch.cuda.max_memory_allocated(device) - base
     return {
@@ -77,8 +92,8 @@ def attention_cost(
       (self: 8 N D^2; cross: 4 N D^2 + 4 D^2) and ``flops_attention`` (self: 4 N^2 D;
       cross: 4 N D).
     - ``weights_bytes``: size of the attention weights ``(B, H, Nq, Nk)`` (self: B H N^2;
-      cross: B H N elements); measured as the bytes of the weights tensor the module
-      actually returns. ``activation_bytes`` (counted): q, k, v and the output.
+      cross: B H N elements); measured as the bytes of the weights tensor the explicit
+      path (the one that materialises them) produces. ``activation_bytes`` (counted): q, k, v and the output.
       On CUDA ``measured["peak_bytes"]`` is the peak extra memory of one forward
       (``torch.cuda.max_memory_allocated``).
 

@@ -12,6 +12,7 @@ The device always comes from :func:`course_pkg.get_device` unless one is passed.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from typing import Callable
@@ -285,15 +286,17 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: dict | No
                     extra: dict | None = None) -> None:
     """Save ``{"state_dict", "config", "model_class", "extra"}`` to ``path``.
 
-    ``config`` (default ``model.config``) must rebuild the model as
-    ``model_cls(**config)``; ``config`` and ``extra`` may hold only plain values
-    (see :func:`check_plain`), the state_dict only CPU tensors.
+    ``config`` (default ``model.config``, a config dataclass stored as its ``asdict``)
+    must rebuild the model as ``model_cls(**config)``; ``config`` and ``extra`` may hold
+    only plain values (see :func:`check_plain`), the state_dict only CPU tensors.
     """
     if config is None:
         config = getattr(model, "config", None)
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        config = dataclasses.asdict(config)
     if not isinstance(config, dict):
-        raise ValueError(f"config must be a dict of constructor arguments, got {config!r}; "
-                         "pass config= or give the model a .config dict")
+        raise ValueError(f"config must be a config dataclass or a dict of constructor "
+                         f"arguments, got {config!r}; pass config= or give the model a .config")
     check_plain("config", config)
     extra = {} if extra is None else extra
     if not isinstance(extra, dict):

@@ -26,7 +26,7 @@ from course_pkg.train import evaluate, head_accuracies, mae_test_loss, train, xa
 
 SEED = 0
 # The tiny ViT: 8x8 digits, 2x2 patches -> N = 16 tokens (+ CLS), D = 48, 4 layers.
-VIT_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=48, depth=4,
+VIT_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=48, depth=4,
                   num_heads=4, mlp_ratio=2.0)
 VIT_TRAIN = dict(epochs=30, lr=3e-3, weight_decay=0.05, warmup_epochs=3, batch_size=64)
 # Data-efficiency chapter: a few labelled images per class.
@@ -46,8 +46,8 @@ DEIT_DISTILL = dict(kind="soft", tau=1.0, lambda_=0.5)
 # widget's masks of any size in that range get sensible reconstructions. The tiny MAE sits
 # on the "predict the mean digit" plateau for ~60 epochs before it learns to use the
 # visible patches, hence the long schedule.
-MAE_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, dim=64, depth=3, num_heads=4,
-                  decoder_dim=48, decoder_depth=2, decoder_num_heads=4, mlp_ratio=2.0,
+MAE_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=64, depth=3, num_heads=4,
+                  decoder_embed_dim=48, decoder_depth=2, decoder_num_heads=4, mlp_ratio=2.0,
                   norm_pix_loss=False)
 MAE_TRAIN = dict(epochs=150, lr=3e-3, weight_decay=0.05, warmup_epochs=5, batch_size=64,
                  mask_ratio=[0.5, 0.75])
@@ -137,7 +137,7 @@ class _MeanDigit(nn.Module):
 
     def __init__(self, mae: MaskedAutoencoder):
         super().__init__()
-        images = digits_split(mae.config["img_size"]).train_images
+        images = digits_split(mae.config.img_size).train_images
         self.mae = mae
         self.register_buffer("mean", patchify(images.mean(0, keepdim=True), mae.patch_size))
 

@@ -17,14 +17,19 @@ from torch import nn
 from .._checks import check_divides, check_positive_int, check_tensor
 
 
-def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
-    for name, t in (("q", q), ("k", k), ("v", v)):
+def _check_qk(q: torch.Tensor, k: torch.Tensor) -> None:
+    for name, t in (("q", q), ("k", k)):
         check_tensor(name, t, min_ndim=2)
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k must share the last dimension d_k; got q {tuple(q.shape)} "
             f"and k {tuple(k.shape)}"
         )
+
+
+def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
+    _check_qk(q, k)
+    check_tensor("v", v, min_ndim=2)
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(
             f"k and v must have the same number of keys Nk (dim -2); got k {tuple(k.shape)} "
@@ -45,28 +50,18 @@ def _check_mask(mask: torch.Tensor, nq: int, nk: int) -> None:
         )
 
 
-def scaled_dot_product_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    mask: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Attention with explicit weights.
+def attention_weights(
+    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The weights of eq. (1), ``softmax(Q K^T / sqrt(d_k))``: ``(..., Nq, d_k), (..., Nk, d_k)
+    -> (..., Nq, Nk)``, each row (one query) summing to 1 over the keys.
 
-    Args:
-        q: queries ``(..., Nq, d_k)``.
-        k: keys ``(..., Nk, d_k)``.
-        v: values ``(..., Nk, d_v)``.
-        mask: optional boolean tensor broadcastable to ``(..., Nq, Nk)``;
-            ``True`` means "this query may attend to this key" (PyTorch's
-            convention for ``F.scaled_dot_product_attention``).
-
-    Returns:
-        ``(output, weights)`` with output ``(..., Nq, d_v)`` and weights
-        ``(..., Nq, Nk)``. A query whose every key is masked gets all-zero
-        weights and an all-zero output (documented choice: never NaN).
+    ``mask``: optional boolean tensor broadcastable to ``(..., Nq, Nk)``; ``True`` means
+    "this query may attend to this key" (PyTorch's convention for
+    ``F.scaled_dot_product_attention``). A query whose every key is masked gets
+    all-zero weights (documented choice: never NaN).
     """
-    _check_qkv(q, k, v)
+    _check_qk(q, k)
     scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (..., Nq, Nk)
     if mask is not None:
         _check_mask(mask, q.shape[-2], k.shape[-2])
@@ -75,6 +70,32 @@ def scaled_dot_product_attention(
     if mask is not None:
         # A fully masked row is softmax(-inf, ..., -inf) = NaN; define it as 0 instead.
         weights = torch.nan_to_num(weights, nan=0.0)
+    return weights
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attention with explicit weights, eq. (1): ``softmax(Q K^T / sqrt(d_k)) V``.
+
+    Args:
+        q: queries ``(..., Nq, d_k)``.
+        k: keys ``(..., Nk, d_k)``.
+        v: values ``(..., Nk, d_v)``.
+        mask: optional boolean tensor broadcastable to ``(..., Nq, Nk)``;
+            ``True`` means "this query may attend to this key" (see
+            :func:`attention_weights`).
+
+    Returns:
+        ``(output, weights)`` with output ``(..., Nq, d_v)`` and weights
+        ``(..., Nq, Nk)``. A query whose every key is masked gets all-zero
+        weights and an all-zero output (documented choice: never NaN).
+    """
+    _check_qkv(q, k, v)
+    weights = attention_weights(q, k, mask)
     return weights @ v, weights
 
 
@@ -131,28 +152,17 @@ def _check_tokens(name: str, x: torch.Tensor, dim: int) -> None:
         )
 
 
-def _attend(q, k, v, return_weights: bool):
-    """Per-head attention ``(B, H, Nq, d), (B, H, Nk, d) x2 -> (B, H, Nq, d)``.
-
-    ``return_weights=True``: the explicit path of :func:`scaled_dot_product_attention`,
-    returning weights ``(B, H, Nq, Nk)``. Otherwise PyTorch's fused kernel
-    (``F.scaled_dot_product_attention``), which never materialises the weights
-    on GPU (flash / memory-efficient kernels) and returns ``None`` for them.
-    """
-    if return_weights:
-        return scaled_dot_product_attention(q, k, v)
-    return F.scaled_dot_product_attention(q, k, v), None
-
-
 class MultiHeadAttention(nn.Module):
-    """Multi-head self-attention, timm's ``Attention`` layout.
+    """Multi-head self-attention (§3.2.2), timm's ``Attention`` layout.
 
     ``qkv``: one ``nn.Linear(dim, 3*dim)``; the rows of ``qkv.weight`` (3D, D) are
     W^Q, then W^K, then W^V, each with the heads in order (the same layout as
     ``nn.MultiheadAttention.in_proj_weight``). ``proj`` is W^O.
 
-    Shapes: ``x (B, N, D) -> (B, N, D)``; with ``return_weights=True`` also the
-    per-head weights ``(B, H, N, N)``.
+    Shapes: ``x (B, N, D) -> (B, N, D)``. ``forward`` uses PyTorch's fused kernel
+    (``F.scaled_dot_product_attention``), which never materialises the weights on GPU
+    (flash / memory-efficient kernels); :meth:`attention_weights` computes them
+    explicitly, ``(B, N, D) -> (B, H, N, N)``.
     """
 
     def __init__(self, dim: int, num_heads: int, qkv_bias: bool = True):
@@ -164,24 +174,31 @@ class MultiHeadAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False):
-        """``(B, N, D) -> (B, N, D)``, or ``(out, weights (B, H, N, N))`` if ``return_weights``."""
+    def qkv_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(B, N, D) -> (q, k, v)``, each ``(B, H, N, D/H)``: ``x W_i^Q``, ``x W_i^K``, ``x W_i^V``."""
         _check_tokens("x", x, self.dim)
         B, N, D = x.shape
         # (B, N, 3D) -> (B, N, 3, H, D/H) -> (3, B, H, N, D/H)
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        out, weights = _attend(q, k, v, return_weights)
-        out = self.proj(merge_heads(out))
-        return (out, weights) if return_weights else out
+        return tuple(qkv.unbind(0))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D) -> (B, N, D)``: ``Concat(head_1, ..., head_H) W^O``."""
+        q, k, v = self.qkv_heads(x)
+        return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The per-head weights ``forward`` applies: ``(B, N, D) -> (B, H, N, N)``, rows sum to 1."""
+        q, k, _ = self.qkv_heads(x)
+        return attention_weights(q, k)
 
 
 class CrossAttention(nn.Module):
     """Multi-head cross-attention: queries from one sequence, keys/values from another.
 
     ``q``: ``nn.Linear(dim, dim)``; ``kv``: ``nn.Linear(dim, 2*dim)`` (rows W^K then W^V).
-    Shapes: ``x_q (B, Nq, D)``, ``x_kv (B, Nk, D) -> (B, Nq, D)``; with
-    ``return_weights=True`` also the weights ``(B, H, Nq, Nk)``.
+    Shapes: ``x_q (B, Nq, D)``, ``x_kv (B, Nk, D) -> (B, Nq, D)``;
+    :meth:`attention_weights` gives the weights ``(B, H, Nq, Nk)``.
     Cost: the score matrix is ``Nq x Nk`` per head, so with a single query (a CLS
     token, as in CrossViT) it grows linearly in Nk.
     """
@@ -196,8 +213,8 @@ class CrossAttention(nn.Module):
         self.kv = nn.Linear(dim, 2 * dim, bias=qkv_bias)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x_q: torch.Tensor, x_kv: torch.Tensor, return_weights: bool = False):
-        """``(B, Nq, D), (B, Nk, D) -> (B, Nq, D)`` [, weights ``(B, H, Nq, Nk)``]."""
+    def qkv_heads(self, x_q: torch.Tensor, x_kv: torch.Tensor):
+        """``(B, Nq, D), (B, Nk, D) -> (q (B, H, Nq, D/H), k, v (B, H, Nk, D/H))``."""
         _check_tokens("x_q", x_q, self.dim)
         _check_tokens("x_kv", x_kv, self.dim)
         if x_q.shape[0] != x_kv.shape[0]:
@@ -209,9 +226,17 @@ class CrossAttention(nn.Module):
         q = split_heads(self.q(x_q), self.num_heads)  # (B, H, Nq, D/H)
         kv = self.kv(x_kv).reshape(B, Nk, 2, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
         k, v = kv.unbind(0)  # each (B, H, Nk, D/H)
-        out, weights = _attend(q, k, v, return_weights)
-        out = self.proj(merge_heads(out))
-        return (out, weights) if return_weights else out
+        return q, k, v
+
+    def forward(self, x_q: torch.Tensor, x_kv: torch.Tensor) -> torch.Tensor:
+        """``(B, Nq, D), (B, Nk, D) -> (B, Nq, D)`` (fused kernel, like :class:`MultiHeadAttention`)."""
+        q, k, v = self.qkv_heads(x_q, x_kv)
+        return self.proj(merge_heads(F.scaled_dot_product_attention(q, k, v)))
+
+    def attention_weights(self, x_q: torch.Tensor, x_kv: torch.Tensor) -> torch.Tensor:
+        """The weights ``forward`` applies: ``(B, Nq, D), (B, Nk, D) -> (B, H, Nq, Nk)``."""
+        q, k, _ = self.qkv_heads(x_q, x_kv)
+        return attention_weights(q, k)
 
 
 def multi_head_attention(

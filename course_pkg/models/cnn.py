@@ -7,33 +7,48 @@ another transformer.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import build_config, check_positive_int, check_tensor
+
+
+@dataclass
+class SmallCNNConfig:
+    """What builds a :class:`SmallCNN`: input channels, classes, and the width of the first
+    conv layer (the later ones have ``2 * width`` channels)."""
+
+    in_chans: int = 1
+    num_classes: int = 10
+    width: int = 32
+
+    def __post_init__(self):
+        for name in ("in_chans", "num_classes", "width"):
+            check_positive_int(name, getattr(self, name))
 
 
 class SmallCNN(nn.Module):
     """Three 3x3 conv layers, one 2x2 max-pool, global average pooling, a linear head.
 
     ``(B, in_chans, H, W) -> (B, num_classes)`` logits; works for any ``H, W >= 2``.
-    ``self.config`` rebuilds the model: ``SmallCNN(**config)``.
+    Built from a :class:`SmallCNNConfig`: ``SmallCNN(config)`` or ``SmallCNN(**fields)``;
+    ``model.config`` is the config.
     """
 
-    def __init__(self, in_chans: int = 1, num_classes: int = 10, width: int = 32):
+    def __init__(self, config: SmallCNNConfig | None = None, **fields):
         super().__init__()
-        for name, v in (("in_chans", in_chans), ("num_classes", num_classes), ("width", width)):
-            check_positive_int(name, v)
-        self.config = dict(in_chans=in_chans, num_classes=num_classes, width=width)
-        self.in_chans = in_chans
+        self.config = config = build_config(SmallCNNConfig, config, fields)
+        self.in_chans, width = config.in_chans, config.width
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(config.in_chans, width, 3, padding=1), nn.ReLU(),
             nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
             nn.MaxPool2d(2),
             nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
             nn.AdaptiveAvgPool2d(1), nn.Flatten(),   # (B, 2*width)
         )
-        self.head = nn.Linear(2 * width, num_classes)
+        self.head = nn.Linear(2 * width, config.num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, num_classes)``."""

@@ -26,11 +26,13 @@ official code does (the paper, §3.2, says only that both CLS tokens are used fo
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from .._checks import check_positive_int
-from .attention import CrossAttention, MultiHeadAttention
+from .._checks import build_config, check_divides, check_positive_int
+from .attention import CrossAttention
 from .patches import PatchEmbed
 from .vit import LN_EPS, EncoderBlock, _init_weights
 
@@ -45,7 +47,7 @@ class CrossAttentionFusion(nn.Module):
 
     ``x_a (B, 1+Na, Da)``, ``x_b (B, 1+Nb, Db) -> (B, 1+Na, Da)``: only token 0 of x_a
     changes; its patch tokens pass through. Attention runs at width ``Db`` with
-    ``num_heads`` heads; its weights are ``(B, H, 1, 1+Nb)``.
+    ``num_heads`` heads; :meth:`attention_weights` gives its weights ``(B, H, 1, 1+Nb)``.
     """
 
     def __init__(self, dim_a: int, dim_b: int, num_heads: int, qkv_bias: bool = True):
@@ -55,18 +57,22 @@ class CrossAttentionFusion(nn.Module):
         self.attn = CrossAttention(dim_b, num_heads, qkv_bias=qkv_bias)
         self.revert_proj = _projection(dim_b, dim_a)   # g^a
 
-    def forward(self, x_a: torch.Tensor, x_b: torch.Tensor, return_weights: bool = False):
-        """``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, 1+Na, Da)`` [, weights ``(B, H, 1, 1+Nb)``]."""
-        cls = self.proj(x_a[:, :1])                     # f(x^a_cls): (B, 1, Db)
-        tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN(x'^a): (B, 1+Nb, Db), eq. (5)
-        query = tokens[:, :1]                            # the CLS token is the ONLY query, eq. (6)
-        if return_weights:
-            out, weights = self.attn(query, tokens, return_weights=True)
-        else:
-            out, weights = self.attn(query, tokens), None
-        y_cls = cls + out                                # residual, eq. (7)
-        x_a = torch.cat([self.revert_proj(y_cls), x_a[:, 1:]], dim=1)  # [g(y_cls) || x^a_patch]
-        return (x_a, weights) if return_weights else x_a
+    def _query_and_tokens(self, x_a: torch.Tensor, x_b: torch.Tensor):
+        """``f(x^a_cls) (B, 1, Db)`` and ``LN(x'^a) (B, 1+Nb, Db)`` of eq. (5)."""
+        cls = self.proj(x_a[:, :1])                               # f(x^a_cls): (B, 1, Db)
+        tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN([f(x^a_cls) || x^b_patch])
+        return cls, tokens
+
+    def forward(self, x_a: torch.Tensor, x_b: torch.Tensor) -> torch.Tensor:
+        """``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, 1+Na, Da)``."""
+        cls, tokens = self._query_and_tokens(x_a, x_b)
+        y_cls = cls + self.attn(tokens[:, :1], tokens)   # the CLS token is the ONLY query, eq. (6)
+        return torch.cat([self.revert_proj(y_cls), x_a[:, 1:]], dim=1)  # eq. (7)
+
+    def attention_weights(self, x_a: torch.Tensor, x_b: torch.Tensor) -> torch.Tensor:
+        """The weights of eq. (6): ``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, H, 1, 1+Nb)``."""
+        _, tokens = self._query_and_tokens(x_a, x_b)
+        return self.attn.attention_weights(tokens[:, :1], tokens)
 
 
 class MultiScaleBlock(nn.Module):
@@ -96,51 +102,66 @@ class MultiScaleBlock(nn.Module):
         return [self.fusion[0](x_s, x_l), self.fusion[1](x_l, x_s)]  # CLS cross-attention: O(N)
 
 
+def _check_pair(name: str, value) -> tuple:
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        raise ValueError(f"{name} must be a pair (small branch, large branch), got {value!r}")
+    return tuple(value)
+
+
+@dataclass
+class CrossViTConfig:
+    """What builds a :class:`CrossViT`. Pairs are (small-patch branch, large-patch branch);
+    the names are the official code's (``embed_dim``, ``depth``, ``num_heads`` per branch).
+    ``depth = (L_s, L_l)`` EncoderBlocks per branch in each of ``num_multiscale`` (K)
+    multi-scale encoders."""
+
+    img_size: int = 32
+    patch_size: tuple[int, int] = (4, 8)
+    in_chans: int = 3
+    num_classes: int = 10
+    embed_dim: tuple[int, int] = (64, 128)
+    depth: tuple[int, int] = (1, 2)
+    num_heads: tuple[int, int] = (2, 4)
+    num_multiscale: int = 2
+    mlp_ratio: float = 4.0
+    qkv_bias: bool = True
+
+    def __post_init__(self):
+        for name in ("patch_size", "embed_dim", "depth", "num_heads"):
+            setattr(self, name, _check_pair(name, getattr(self, name)))
+        check_positive_int("num_multiscale", self.num_multiscale)
+        check_positive_int("num_classes", self.num_classes)
+        for d, h in zip(self.embed_dim, self.num_heads):
+            check_positive_int("embed_dim", d)
+            check_positive_int("num_heads", h)
+            check_divides("embed_dim", d, "num_heads", h)
+
+
 class CrossViT(nn.Module):
     """Two-branch CrossViT classifier: ``(B, C, H, W) -> (B, num_classes)``.
 
-    ``patch_size = (P_s, P_l)`` (small, large), ``dim = (D_s, D_l)``, ``num_heads = (H_s, H_l)``,
-    ``depth = (L_s, L_l)`` EncoderBlocks per branch in each of ``num_multiscale`` (K)
-    multi-scale encoders. Branch i embeds the image into ``N_i = (img/P_i)^2`` patches,
-    prepends its CLS token and adds its position embedding (ViT eq. 1). ``forward``
-    averages the two heads' logits (official code; §3.2 uses both CLS tokens). ``self.config`` rebuilds the model.
+    Built from a :class:`CrossViTConfig`: ``CrossViT(config)`` or ``CrossViT(**fields)``;
+    ``model.config`` is the config. Branch i embeds the image into ``N_i = (img/P_i)^2``
+    patches, prepends its CLS token and adds its position embedding (ViT eq. 1).
+    ``forward`` averages the two heads' logits (official code; §3.2 uses both CLS tokens).
     """
 
-    def __init__(
-        self,
-        img_size: int = 32,
-        patch_size=(4, 8),
-        in_chans: int = 3,
-        num_classes: int = 10,
-        dim=(64, 128),
-        depth=(1, 2),
-        num_heads=(2, 4),
-        num_multiscale: int = 2,
-        mlp_ratio: float = 4.0,
-        qkv_bias: bool = True,
-    ):
+    def __init__(self, config: CrossViTConfig | None = None, **fields):
         super().__init__()
-        for name, value in (("patch_size", patch_size), ("dim", dim), ("depth", depth), ("num_heads", num_heads)):
-            if not (isinstance(value, (tuple, list)) and len(value) == 2):
-                raise ValueError(f"{name} must be a pair (small branch, large branch), got {value!r}")
-        check_positive_int("num_multiscale", num_multiscale)
-        check_positive_int("num_classes", num_classes)
-        self.config = dict(
-            img_size=img_size, patch_size=tuple(patch_size), in_chans=in_chans,
-            num_classes=num_classes, dim=tuple(dim), depth=tuple(depth),
-            num_heads=tuple(num_heads), num_multiscale=num_multiscale,
-            mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
-        )
-        self.patch_embed = nn.ModuleList(PatchEmbed(img_size, p, in_chans, d) for p, d in zip(patch_size, dim))
-        self.cls_token = nn.ParameterList(nn.Parameter(torch.zeros(1, 1, d)) for d in dim)
+        self.config = c = build_config(CrossViTConfig, config, fields)
+        dims = c.embed_dim
+        self.patch_embed = nn.ModuleList(
+            PatchEmbed(c.img_size, p, c.in_chans, d) for p, d in zip(c.patch_size, dims))
+        self.cls_token = nn.ParameterList(nn.Parameter(torch.zeros(1, 1, d)) for d in dims)
         self.pos_embed = nn.ParameterList(
-            nn.Parameter(torch.zeros(1, 1 + pe.num_patches, d)) for pe, d in zip(self.patch_embed, dim)
+            nn.Parameter(torch.zeros(1, 1 + pe.num_patches, d)) for pe, d in zip(self.patch_embed, dims)
         )
-        self.blocks = nn.Sequential(
-            *[MultiScaleBlock(dim, depth, num_heads, mlp_ratio, qkv_bias) for _ in range(num_multiscale)]
-        )
-        self.norm = nn.ModuleList(nn.LayerNorm(d, eps=LN_EPS) for d in dim)
-        self.head = nn.ModuleList(nn.Linear(d, num_classes) for d in dim)
+        self.blocks = nn.Sequential(*[
+            MultiScaleBlock(dims, c.depth, c.num_heads, c.mlp_ratio, c.qkv_bias)
+            for _ in range(c.num_multiscale)
+        ])
+        self.norm = nn.ModuleList(nn.LayerNorm(d, eps=LN_EPS) for d in dims)
+        self.head = nn.ModuleList(nn.Linear(d, c.num_classes) for d in dims)
         for p in list(self.cls_token) + list(self.pos_embed):
             nn.init.trunc_normal_(p, std=0.02)
         self.apply(_init_weights)

@@ -28,15 +28,33 @@ image transformers & distillation through attention", §4).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checks import check_tensor
-from .vit import ViT
+from .._checks import build_config, check_tensor
+from .vit import ViT, ViTConfig
 
 FUSIONS = ("logits", "softmax")
+
+
+@dataclass
+class DistilledViTConfig(ViTConfig):
+    """A :class:`ViTConfig` plus ``fusion``, how the two heads are combined at inference
+    (``"logits"`` as the official code and timm, ``"softmax"`` as the paper's text).
+    ``num_classes`` must be positive: both heads classify."""
+
+    fusion: str = "logits"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
+        if self.num_classes <= 0:
+            raise ValueError(f"num_classes must be a positive integer for DistilledViT "
+                             f"(two classification heads), got {self.num_classes!r}")
 
 
 class DistilledViT(ViT):
@@ -44,7 +62,8 @@ class DistilledViT(ViT):
 
     Tokens: ``[cls, dist, patch_1 .. patch_N]``, so ``pos_embed`` is ``(1, N+2, D)``
     (timm's ``VisionTransformerDistilled`` layout: ``cls_token``, ``dist_token``,
-    ``head``, ``head_dist``).
+    ``head``, ``head_dist``). Built like :class:`~course_pkg.models.vit.ViT`, from a
+    :class:`DistilledViTConfig` or its fields as keywords.
 
     ``forward(x (B, C, H, W))``: in training mode ``(cls_logits, dist_logits)``, each
     ``(B, num_classes)``; in eval mode one fused ``(B, num_classes)``: the mean of the
@@ -54,20 +73,12 @@ class DistilledViT(ViT):
 
     num_prefix_tokens = 2  # class token + distillation token
 
-    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3,
-                 num_classes: int = 1000, dim: int = 768, depth: int = 12, num_heads: int = 12,
-                 mlp_ratio: float = 4.0, qkv_bias: bool = True, fusion: str = "logits"):
-        if fusion not in FUSIONS:
-            raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes <= 0:
-            raise ValueError(f"num_classes must be a positive integer for DistilledViT "
-                             f"(two classification heads), got {num_classes!r}")
-        super().__init__(img_size, patch_size, in_chans, num_classes, dim, depth, num_heads,
-                         mlp_ratio, qkv_bias)
-        self.config["fusion"] = fusion
-        self.fusion = fusion
-        self.dist_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.head_dist = nn.Linear(dim, num_classes)
+    def __init__(self, config: DistilledViTConfig | None = None, **fields):
+        config = build_config(DistilledViTConfig, config, fields)
+        super().__init__(config)
+        self.fusion = config.fusion
+        self.dist_token = nn.Parameter(torch.zeros(1, 1, config.embed_dim))
+        self.head_dist = nn.Linear(config.embed_dim, config.num_classes)
         nn.init.trunc_normal_(self.dist_token, std=0.02)
         nn.init.trunc_normal_(self.head_dist.weight, std=0.02)
         nn.init.zeros_(self.head_dist.bias)

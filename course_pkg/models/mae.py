@@ -21,16 +21,18 @@ Masks follow the official code: ``mask (B, N)`` float, 1 = removed, 0 = kept,
 in the original patch order. Parameter names follow the official
 ``MaskedAutoencoderViT`` (``cls_token``, ``pos_embed``, ``blocks``, ``norm``,
 ``decoder_embed``, ``mask_token``, ``decoder_pos_embed``, ``decoder_blocks``,
-``decoder_norm``, ``decoder_pred``).
+``decoder_norm``, ``decoder_pred``), and so do the constructor's (:class:`MAEConfig`:
+``embed_dim``, ``decoder_embed_dim``, ``decoder_depth``, ...).
 """
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import build_config, check_positive_int, check_tensor
 from .patches import PatchEmbed, patchify, unpatchify
 from .positional import sincos_2d
 from .vit import LN_EPS, EncoderBlock
@@ -159,47 +161,62 @@ def _init_mae(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+@dataclass
+class MAEConfig:
+    """What builds a :class:`MaskedAutoencoder`; names and defaults (MAE ViT-L/16 with its
+    8-block, 512-wide decoder: the defaults of He et al. 2022, Table 1) are those of the official
+    ``MaskedAutoencoderViT``.
+    ``embed_dim`` and ``decoder_embed_dim`` must be divisible by 4 (2-D sin-cos embeddings)."""
+
+    img_size: int | tuple[int, int] = 224
+    patch_size: int = 16
+    in_chans: int = 3
+    embed_dim: int = 1024          # encoder width D
+    depth: int = 24
+    num_heads: int = 16
+    decoder_embed_dim: int = 512   # decoder width Dd
+    decoder_depth: int = 8
+    decoder_num_heads: int = 16
+    mlp_ratio: float = 4.0
+    norm_pix_loss: bool = False    # target: each patch normalised by its mean and std
+
+    def __post_init__(self):
+        for name in ("depth", "decoder_depth", "embed_dim", "decoder_embed_dim"):
+            check_positive_int(name, getattr(self, name))
+        self.norm_pix_loss = bool(self.norm_pix_loss)
+
+
 class MaskedAutoencoder(nn.Module):
     """MAE with a ViT encoder and a light Transformer decoder (He et al. 2022, §3).
 
     ``forward(imgs (B, C, H, W))`` -> ``(loss, pred (B, N, P*P*C), mask (B, N))``.
-    Defaults are MAE ViT-L/16 with its 8-block, 512-wide decoder. ``self.config``
-    rebuilds the model: ``MaskedAutoencoder(**config)``. ``dim`` and ``decoder_dim``
-    must be divisible by 4 (2-D sin-cos embeddings).
+    Built from an :class:`MAEConfig`: ``MaskedAutoencoder(config)`` or
+    ``MaskedAutoencoder(**fields)``; ``model.config`` is the config.
     """
 
-    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3, dim: int = 1024,
-                 depth: int = 24, num_heads: int = 16, decoder_dim: int = 512,
-                 decoder_depth: int = 8, decoder_num_heads: int = 16, mlp_ratio: float = 4.0,
-                 norm_pix_loss: bool = False):
+    def __init__(self, config: MAEConfig | None = None, **fields):
         super().__init__()
-        check_positive_int("depth", depth)
-        check_positive_int("decoder_depth", decoder_depth)
-        check_positive_int("decoder_dim", decoder_dim)
-        self.config = dict(img_size=img_size, patch_size=patch_size, in_chans=in_chans, dim=dim,
-                           depth=depth, num_heads=num_heads, decoder_dim=decoder_dim,
-                           decoder_depth=decoder_depth, decoder_num_heads=decoder_num_heads,
-                           mlp_ratio=mlp_ratio, norm_pix_loss=bool(norm_pix_loss))
-        self.patch_size = patch_size
-        self.norm_pix_loss = bool(norm_pix_loss)
+        self.config = config = build_config(MAEConfig, config, fields)
+        D, Dd, P = config.embed_dim, config.decoder_embed_dim, config.patch_size
+        self.patch_size = P
+        self.norm_pix_loss = config.norm_pix_loss
         # --- encoder: a ViT that will only see the visible patches
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
+        self.patch_embed = PatchEmbed(config.img_size, P, config.in_chans, D)
         grid = self.patch_embed.grid_size
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.register_buffer("pos_embed", sincos_2d(grid, dim, cls_token=True)[None])  # fixed
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
+        self.register_buffer("pos_embed", sincos_2d(grid, D, cls_token=True)[None])  # fixed
         self.blocks = nn.Sequential(
-            *[EncoderBlock(dim, num_heads, mlp_ratio) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim, eps=LN_EPS)
+            *[EncoderBlock(D, config.num_heads, config.mlp_ratio) for _ in range(config.depth)])
+        self.norm = nn.LayerNorm(D, eps=LN_EPS)
         # --- decoder: mask tokens + positions on all N patches
-        self.decoder_embed = nn.Linear(dim, decoder_dim)
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_dim))
-        self.register_buffer("decoder_pos_embed",
-                             sincos_2d(grid, decoder_dim, cls_token=True)[None])
+        self.decoder_embed = nn.Linear(D, Dd)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, Dd))
+        self.register_buffer("decoder_pos_embed", sincos_2d(grid, Dd, cls_token=True)[None])
         self.decoder_blocks = nn.Sequential(
-            *[EncoderBlock(decoder_dim, decoder_num_heads, mlp_ratio)
-              for _ in range(decoder_depth)])
-        self.decoder_norm = nn.LayerNorm(decoder_dim, eps=LN_EPS)
-        self.decoder_pred = nn.Linear(decoder_dim, patch_size * patch_size * in_chans)
+            *[EncoderBlock(Dd, config.decoder_num_heads, config.mlp_ratio)
+              for _ in range(config.decoder_depth)])
+        self.decoder_norm = nn.LayerNorm(Dd, eps=LN_EPS)
+        self.decoder_pred = nn.Linear(Dd, P * P * config.in_chans)
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -314,4 +331,4 @@ def random_mask(num_patches: int, mask_ratio: float,
 
 
 __all__ = ["random_masking", "unshuffle", "apply_shuffle", "shuffle_from_mask", "num_kept",
-           "check_mask_ratio", "MaskedAutoencoder", "random_mask"]
+           "check_mask_ratio", "MAEConfig", "MaskedAutoencoder", "random_mask"]

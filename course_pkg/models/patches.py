@@ -90,20 +90,21 @@ def unpatchify(patches: torch.Tensor, patch_size: int, image_size) -> torch.Tens
 class PatchEmbed(nn.Module):
     """Image to patch tokens, ViT eq. (1) ``x_p E``: ``(B, C, H, W) -> (B, N, D)``.
 
-    ``proj`` is ``nn.Conv2d(in_chans, dim, P, stride=P)`` (timm's name and layout):
+    ``proj`` is ``nn.Conv2d(in_chans, embed_dim, P, stride=P)`` (timm's names and layout):
     weight ``(D, C, P, P)``, bias ``(D,)``.
     """
 
-    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3, dim: int = 768):
+    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3,
+                 embed_dim: int = 768):
         super().__init__()
         check_positive_int("in_chans", in_chans)
-        check_positive_int("dim", dim)
+        check_positive_int("embed_dim", embed_dim)
         self.img_size = _pair("img_size", img_size)
         self.patch_size = patch_size
         self.grid_size = grid_size(self.img_size, patch_size)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.in_chans = in_chans
-        self.proj = nn.Conv2d(in_chans, dim, kernel_size=patch_size, stride=patch_size)
+        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, N, D)`` with N in raster order (row by row)."""

@@ -18,10 +18,12 @@ state_dict loads with ``strict=True``::
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from .._checks import check_positive_int, check_tensor
+from .._checks import build_config, check_divides, check_positive_int, check_tensor
 from .attention import MultiHeadAttention
 from .patches import PatchEmbed
 
@@ -29,46 +31,56 @@ LN_EPS = 1e-6  # timm / the official ViT code use eps=1e-6 in every LayerNorm
 
 
 class Mlp(nn.Module):
-    """The Transformer MLP (two layers, GELU; ViT §3.1): ``(B, N, D) -> (B, N, D)``."""
+    """The Transformer MLP (two layers, GELU; ViT §3.1): ``(B, N, D) -> (B, N, D)``.
 
-    def __init__(self, dim: int, hidden_dim: int, out_dim: int | None = None):
+    Argument names are timm's ``Mlp``: ``in_features`` D, ``hidden_features`` (4D in ViT-B),
+    ``out_features`` (default D).
+    """
+
+    def __init__(self, in_features: int, hidden_features: int, out_features: int | None = None):
         super().__init__()
-        check_positive_int("dim", dim)
-        check_positive_int("hidden_dim", hidden_dim)
-        self.fc1 = nn.Linear(dim, hidden_dim)
+        check_positive_int("in_features", in_features)
+        check_positive_int("hidden_features", hidden_features)
+        self.fc1 = nn.Linear(in_features, hidden_features)
         self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden_dim, out_dim or dim)
+        self.fc2 = nn.Linear(hidden_features, out_features or in_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, N, D) -> (B, N, hidden) -> (B, N, D)``."""
         return self.fc2(self.act(self.fc1(x)))
 
 
+def _check_mlp_ratio(mlp_ratio) -> None:
+    ok = isinstance(mlp_ratio, (int, float)) and not isinstance(mlp_ratio, bool)
+    if not (ok and mlp_ratio > 0):
+        raise ValueError(f"mlp_ratio must be a positive number, got {mlp_ratio!r}")
+
+
 class EncoderBlock(nn.Module):
     """One pre-norm Transformer encoder layer, ViT eqs. (2)-(3): ``(B, N, D) -> (B, N, D)``.
 
     ``x = x + attn(norm1(x))`` then ``x = x + mlp(norm2(x))``. The MLP hidden width is
-    ``int(dim * mlp_ratio)`` (ViT-B: 768 -> 3072).
+    ``int(dim * mlp_ratio)`` (ViT-B: 768 -> 3072). timm's ``Block(dim, num_heads,
+    mlp_ratio, qkv_bias)``.
     """
 
     def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True):
         super().__init__()
-        if not (isinstance(mlp_ratio, (int, float)) and mlp_ratio > 0):
-            raise ValueError(f"mlp_ratio must be a positive number, got {mlp_ratio!r}")
+        _check_mlp_ratio(mlp_ratio)
         self.norm1 = nn.LayerNorm(dim, eps=LN_EPS)
         self.attn = MultiHeadAttention(dim, num_heads, qkv_bias=qkv_bias)
         self.norm2 = nn.LayerNorm(dim, eps=LN_EPS)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False):
-        """``(B, N, D) -> (B, N, D)``; with ``return_weights`` also ``(B, H, N, N)``."""
-        if return_weights:
-            a, weights = self.attn(self.norm1(x), return_weights=True)
-        else:
-            a, weights = self.attn(self.norm1(x)), None
-        x = x + a                          # eq. (2)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, N, D) -> (B, N, D)``."""
+        x = x + self.attn(self.norm1(x))   # eq. (2)
         x = x + self.mlp(self.norm2(x))    # eq. (3)
-        return (x, weights) if return_weights else x
+        return x
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """The weights of this block's MSA in eq. (2), on ``LN(x)``: ``(B, N, D) -> (B, H, N, N)``."""
+        return self.attn.attention_weights(self.norm1(x))
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -82,49 +94,60 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+@dataclass
+class ViTConfig:
+    """What builds a :class:`ViT`; the names (and defaults, ViT-B/16 at 224 px: D=768, L=12,
+    H=12, ViT Table 1) are those of timm's ``VisionTransformer``, so
+    ``VisionTransformer(**asdict(config))`` builds the same architecture."""
+
+    img_size: int | tuple[int, int] = 224
+    patch_size: int = 16
+    in_chans: int = 3
+    num_classes: int = 1000   # 0: no head, the model returns the CLS feature (B, D)
+    embed_dim: int = 768      # D
+    depth: int = 12           # L
+    num_heads: int = 12       # H
+    mlp_ratio: float = 4.0    # MLP hidden width = int(D * mlp_ratio)
+    qkv_bias: bool = True
+
+    def __post_init__(self):
+        check_positive_int("depth", self.depth)
+        check_positive_int("embed_dim", self.embed_dim)
+        check_positive_int("num_heads", self.num_heads)
+        check_divides("embed_dim", self.embed_dim, "num_heads", self.num_heads)
+        _check_mlp_ratio(self.mlp_ratio)
+        n = self.num_classes
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"num_classes must be a non-negative integer, got {n!r}")
+
+
 class ViT(nn.Module):
     """Vision Transformer classifier, ViT eqs. (1)-(4): ``(B, C, H, W) -> (B, num_classes)``.
 
-    Defaults are ViT-B/16 at 224 px (D=768, L=12, H=12). ``num_classes=0`` makes ``head``
-    an identity (the model then returns the normalised CLS feature ``(B, D)``).
-    ``self.config`` holds the constructor arguments, so ``ViT(**config)`` rebuilds it
-    (store it in a checkpoint next to the state_dict).
+    Built from a :class:`ViTConfig`: ``ViT(config)``, or ``ViT(**fields)`` with the same
+    keywords timm's ``VisionTransformer`` takes (``ViT(**asdict(config))``, or a
+    checkpoint's ``config`` dict). ``model.config`` is the ViTConfig; with
+    ``num_classes=0`` ``head`` is an identity (the model then returns the normalised
+    CLS feature ``(B, D)``).
     """
 
     num_prefix_tokens = 1  # the class token; subclasses (e.g. DeiT) may add more
 
-    def __init__(
-        self,
-        img_size=224,
-        patch_size: int = 16,
-        in_chans: int = 3,
-        num_classes: int = 1000,
-        dim: int = 768,
-        depth: int = 12,
-        num_heads: int = 12,
-        mlp_ratio: float = 4.0,
-        qkv_bias: bool = True,
-    ):
+    def __init__(self, config: ViTConfig | None = None, **fields):
         super().__init__()
-        check_positive_int("depth", depth)
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
-            raise ValueError(f"num_classes must be a non-negative integer, got {num_classes!r}")
-        self.config = dict(
-            img_size=img_size, patch_size=patch_size, in_chans=in_chans,
-            num_classes=num_classes, dim=dim, depth=depth, num_heads=num_heads,
-            mlp_ratio=mlp_ratio, qkv_bias=qkv_bias,
-        )
-        self.dim = dim
-        self.num_classes = num_classes
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
+        self.config = config = build_config(ViTConfig, config, fields)
+        D = self.embed_dim = config.embed_dim
+        self.num_classes = config.num_classes
+        self.patch_embed = PatchEmbed(config.img_size, config.patch_size, config.in_chans, D)
         num_patches = self.patch_embed.num_patches
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + self.num_prefix_tokens, dim))
-        self.blocks = nn.Sequential(
-            *[EncoderBlock(dim, num_heads, mlp_ratio, qkv_bias) for _ in range(depth)]
-        )
-        self.norm = nn.LayerNorm(dim, eps=LN_EPS)
-        self.head = nn.Linear(dim, num_classes) if num_classes > 0 else nn.Identity()
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
+        self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + self.num_prefix_tokens, D))
+        self.blocks = nn.Sequential(*[
+            EncoderBlock(D, config.num_heads, config.mlp_ratio, config.qkv_bias)
+            for _ in range(config.depth)
+        ])
+        self.norm = nn.LayerNorm(D, eps=LN_EPS)
+        self.head = nn.Linear(D, config.num_classes) if config.num_classes > 0 else nn.Identity()
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -161,13 +184,15 @@ class ViT(nn.Module):
         """Attention weights of every layer: ``(B, C, H, W) -> [ (B, H, N+1, N+1) ] * depth``.
 
         Row i of a map is where token i looks (softmax over keys, rows sum to 1);
-        token 0 is the class token. Uses the explicit (slower) attention path.
+        token 0 is the class token. ``forward`` is unchanged: each block's weights are
+        computed explicitly (:meth:`EncoderBlock.attention_weights`) on the same input
+        the block's ``forward`` then receives.
         """
         x = self.embed(x)
         maps = []
         for block in self.blocks:
-            x, weights = block(x, return_weights=True)
-            maps.append(weights)
+            maps.append(block.attention_weights(x))
+            x = block(x)
         return maps
 
     def attention_rollout(

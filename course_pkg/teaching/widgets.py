@@ -821,7 +821,7 @@ class MaskingExplorer(Explorer):
                 # float64: the same reconstruction on any number of threads (float32 differs by
                 # ~1e-6 between one and two), so the page's precomputed one is the notebook's.
                 self._mae = load_pretrained("mae_digits").double()
-                size = self._mae.config["img_size"]
+                size = self._mae.config.img_size
                 self._digit = load_digits(size)[0][self.digit_index:self.digit_index + 1]
             except Exception as err:  # noqa: BLE001 - the widget still works without the MAE
                 self._mae_error = f"{type(err).__name__}: {err}"

@@ -111,7 +111,7 @@ def test_masking_explorer_uses_the_explored_mask():
     assert w.state["kept"] == 32 and w.state["mask"].sum() == 32
     if "mae_digits" in available():
         recon = w.state["reconstruction"]
-        size = w._mae.config["img_size"]
+        size = w._mae.config.img_size
         assert recon.shape == (1, size, size) and w.state["digit_mask"].shape == ((size // w._mae.patch_size) ** 2,)
         w.controls["mask_ratio"].value = 0.9
         assert not np.allclose(recon, w.state["reconstruction"])

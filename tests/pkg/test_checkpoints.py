@@ -1,6 +1,8 @@
 """The shipped checkpoints: size, safe loading, and the accuracies the chapters quote."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 import torch
 
@@ -29,7 +31,8 @@ def test_file_is_small_and_loads_with_weights_only(name):
     model = load_pretrained(name)
     assert not model.training
     info = pretrained_info(name)
-    assert info["config"] == model.config
+    assert info["config"] == asdict(model.config)
+    assert type(model)(**info["config"]).config == model.config
     assert info["extra"]["data"]["split_seed"] == 0
 
 
@@ -72,10 +75,10 @@ def test_mae_beats_the_mean_image(ratio):
     average training digit does (a proxy for 'reconstructions look reasonable'; a linear
     regression from the visible pixels reaches about 0.6-0.7 of the baseline too)."""
     mae = load_pretrained("mae_digits").cpu()
-    size = mae.config["img_size"]
+    size = mae.config.img_size
     split = data.digits_split(image_size=size)
     imgs = split.test_images[:128]
-    P = mae.config["patch_size"]
+    P = mae.config.patch_size
     N = (size // P) ** 2
     mask = torch.stack([random_mask(N, ratio, torch.Generator().manual_seed(i)) for i in range(128)])
     loss, _, _ = mae.forward_with_mask(imgs, mask)

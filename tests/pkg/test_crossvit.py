@@ -1,5 +1,6 @@
 """course_pkg.models.crossvit: CLS-token cross-attention fusion (CrossViT §3.3) and its cost."""
 import math
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ import torch.nn.functional as F
 from course_pkg.costs import attention_cost
 from course_pkg.models.crossvit import CrossAttentionFusion, CrossViT, MultiScaleBlock
 
-CFG = dict(img_size=16, patch_size=(4, 8), in_chans=3, num_classes=5, dim=(16, 32),
+CFG = dict(img_size=16, patch_size=(4, 8), in_chans=3, num_classes=5, embed_dim=(16, 32),
            depth=(1, 1), num_heads=(2, 4), num_multiscale=1)
 
 
@@ -24,7 +25,7 @@ def _tokens(seed, n, d):
 
 def test_fusion_follows_eqs_7_to_9(fusion):
     x_a, x_b = _tokens(1, 1 + 9, 16), _tokens(2, 1 + 4, 32)
-    out, w = fusion(x_a, x_b, return_weights=True)
+    out, w = fusion(x_a, x_b), fusion.attention_weights(x_a, x_b)
     assert out.shape == x_a.shape and w.shape == (2, 4, 1, 1 + 4)
     # independent re-computation with torch operators
     f_cls = fusion.proj(x_a[:, :1])                                   # f(x_cls)
@@ -66,7 +67,8 @@ def test_crossvit_forward_averages_branch_heads():
     assert [t.shape for t in feats] == [(2, 1 + 16, 16), (2, 1 + 4, 32)]
     expected = 0.5 * (m.head[0](feats[0][:, 0]) + m.head[1](feats[1][:, 0]))
     torch.testing.assert_close(m(x), expected, atol=1e-6, rtol=1e-6)
-    clone = CrossViT(**m.config).eval()
+    clone = CrossViT(m.config).eval()
+    assert CrossViT(**asdict(m.config)).config == m.config
     clone.load_state_dict(m.state_dict(), strict=True)
     torch.testing.assert_close(clone(x), m(x))
 
@@ -76,7 +78,7 @@ def test_crossvit_errors():
         CrossViT(**{**CFG, "patch_size": 4})
     with pytest.raises(ValueError, match=r"image size \(16, 16\) is not divisible by patch_size=6"):
         CrossViT(**{**CFG, "patch_size": (4, 6)})
-    with pytest.raises(ValueError, match=r"dim=16 is not divisible by num_heads=3"):
+    with pytest.raises(ValueError, match=r"embed_dim=16 is not divisible by num_heads=3"):
         CrossViT(**{**CFG, "num_heads": (3, 4)})
 
 

@@ -15,7 +15,7 @@ from course_pkg.models.distill import (
 )
 from course_pkg.steps import distillation_step_fn
 
-CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=16, depth=1, num_heads=2,
+CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=16, depth=1, num_heads=2,
            mlp_ratio=2.0)
 
 

@@ -5,6 +5,7 @@ import torch.nn.functional as F
 
 from course_pkg import get_device
 from course_pkg.costs import attention_cost
+from course_pkg.models.attention import merge_heads
 from course_pkg.models.crossvit import CrossViT
 from course_pkg.models.vit import ViT
 
@@ -13,7 +14,7 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
 ]
 
-CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, dim=64, depth=2, num_heads=4)
+CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4)
 
 
 @pytest.fixture
@@ -45,8 +46,11 @@ def test_fast_path_matches_explicit_on_gpu(exact_fp32):
     model = ViT(**CFG).eval().to(device)
     x = torch.randn(2, 3, 32, 32, device=device)
     with torch.no_grad():
-        z = model.embed(x)
-        fast, (explicit, _) = model.blocks[0](z), model.blocks[0](z, return_weights=True)
+        z = model.blocks[0].norm1(model.embed(x))
+        attn = model.blocks[0].attn
+        _, _, v = attn.qkv_heads(z)
+        fast = attn(z)                                        # fused kernel (flash / efficient)
+        explicit = attn.proj(merge_heads(attn.attention_weights(z) @ v))
     torch.testing.assert_close(fast, explicit, atol=1e-4, rtol=1e-4)
 
 

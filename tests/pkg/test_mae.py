@@ -19,8 +19,8 @@ from course_pkg.models.patches import patchify
 
 
 def tiny_mae(**kw):
-    cfg = dict(img_size=8, patch_size=2, in_chans=1, dim=16, depth=1, num_heads=2,
-               decoder_dim=16, decoder_depth=1, decoder_num_heads=2, mlp_ratio=2.0)
+    cfg = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=16, depth=1, num_heads=2,
+               decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2, mlp_ratio=2.0)
     cfg.update(kw)
     torch.manual_seed(0)
     return MaskedAutoencoder(**cfg)

@@ -9,7 +9,8 @@ from course_pkg.models.vit import ViT
 timm = import_timm()
 pytestmark = pytest.mark.skipif(timm is None, reason="timm is not installed or cannot be imported")
 
-ARGS = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, depth=2, num_heads=4)
+# one config builds both models: the course ViT takes timm's constructor names
+ARGS = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4)
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +18,8 @@ def pair():
     from timm.models.vision_transformer import VisionTransformer
 
     torch.manual_seed(0)
-    ref = VisionTransformer(embed_dim=64, **ARGS).eval()
-    ours = ViT(dim=64, **ARGS).eval()
+    ref = VisionTransformer(**ARGS).eval()
+    ours = ViT(**ARGS).eval()
     ours.load_state_dict(ref.state_dict(), strict=True)
     return ref, ours
 
@@ -46,8 +47,29 @@ def test_our_state_dict_loads_into_timm(pair):
     from timm.models.vision_transformer import VisionTransformer
 
     _, ours = pair
-    ref2 = VisionTransformer(embed_dim=64, **ARGS).eval()
+    ref2 = VisionTransformer(**ARGS).eval()
     ref2.load_state_dict(ours.state_dict(), strict=True)
     x = torch.randn(2, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(ref2(x), ours(x), atol=1e-5, rtol=1e-5)
+
+
+def test_one_config_builds_both_and_distilled_matches_timm_deit():
+    """``asdict`` of our config is a valid keyword set for timm; DeiT's layout matches too."""
+    from dataclasses import asdict
+
+    from timm.models.deit import VisionTransformerDistilled
+    from timm.models.vision_transformer import VisionTransformer
+
+    from course_pkg.models.distill import DistilledViT
+    from course_pkg.models.vit import ViTConfig
+
+    config = ViTConfig(**ARGS)
+    assert len(VisionTransformer(**asdict(config)).state_dict()) == len(ViT(config).state_dict())
+    torch.manual_seed(0)
+    ref = VisionTransformerDistilled(**ARGS).eval()
+    ours = DistilledViT(**ARGS).eval()
+    ours.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)  # mean of both heads

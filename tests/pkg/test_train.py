@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 
 import pytest
 import torch
@@ -12,7 +13,7 @@ from course_pkg.train import (evaluate, load_checkpoint, param_groups, read_chec
                               resolve_amp, save_checkpoint, train, warmup_cosine)
 from course_pkg.models.vit import ViT
 
-CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, dim=32, depth=2, num_heads=2,
+CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=32, depth=2, num_heads=2,
            mlp_ratio=2.0)
 
 
@@ -93,7 +94,7 @@ def test_checkpoint_round_trip_weights_only(tmp_path):
     save_checkpoint(path, model, extra={"test_acc": 0.5, "data": {"limit": None, "sizes": [8, 8]}})
     raw = torch.load(path, weights_only=True, map_location="cpu")  # no pickle of objects
     assert set(raw) == {"state_dict", "config", "model_class", "extra"}
-    assert raw["config"] == model.config and raw["model_class"] == "ViT"
+    assert raw["config"] == asdict(model.config) and raw["model_class"] == "ViT"
     loaded = load_checkpoint(path, ViT)
     assert not loaded.training and loaded.checkpoint_extra["test_acc"] == 0.5
     x = torch.rand(2, 1, 8, 8)

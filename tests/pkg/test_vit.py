@@ -1,11 +1,14 @@
 """course_pkg.models.vit: ViT eqs. (1)-(4), timm names, attention maps and rollout."""
+from dataclasses import asdict
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_pkg.models.vit import EncoderBlock, Mlp, ViT, attention_rollout
+from course_pkg.models.attention import merge_heads
+from course_pkg.models.vit import EncoderBlock, Mlp, ViT, ViTConfig, attention_rollout
 
-CFG = dict(img_size=16, patch_size=4, in_chans=3, num_classes=5, dim=32, depth=2, num_heads=4)
+CFG = dict(img_size=16, patch_size=4, in_chans=3, num_classes=5, embed_dim=32, depth=2, num_heads=4)
 N = (16 // 4) ** 2
 
 
@@ -76,17 +79,25 @@ def test_encoder_block_is_pre_norm(images):
     y = x + blk.attn(F.layer_norm(x, (32,), blk.norm1.weight, blk.norm1.bias, 1e-6))  # eq. (2)
     z = y + blk.mlp.fc2(F.gelu(blk.mlp.fc1(F.layer_norm(y, (32,), blk.norm2.weight, blk.norm2.bias, 1e-6))))
     torch.testing.assert_close(blk(x), z, atol=1e-5, rtol=1e-5)
-    out, w = blk(x, return_weights=True)
-    torch.testing.assert_close(out, z, atol=1e-5, rtol=1e-5)
+    w = blk.attention_weights(x)
     assert w.shape == (2, 4, 7, 7)
+    torch.testing.assert_close(w, blk.attn.attention_weights(blk.norm1(x)))
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, 4, 7), atol=1e-5, rtol=1e-5)
 
 
-def test_fast_and_explicit_paths_agree(model, images):
+def test_attention_maps_are_the_weights_forward_applies(model, images):
+    """Each map, applied by hand to its block's values (explicit eqs. 2-3), reproduces the
+    fused ``forward``; getting the maps leaves ``forward``'s output unchanged."""
+    before = model(images)
     x = model.patch_embed(images)
     x = torch.cat([model.cls_token.expand(2, -1, -1), x], 1) + model.pos_embed
-    for blk in model.blocks:
-        x, _ = blk(x, return_weights=True)
+    for blk, w in zip(model.blocks, model.get_attention_maps(images)):
+        _, _, v = blk.attn.qkv_heads(blk.norm1(x))           # (B, H, N+1, D/H)
+        y = x + blk.attn.proj(merge_heads(w @ v))            # eq. (2) with the map
+        torch.testing.assert_close(y + blk.mlp(blk.norm2(y)), blk(x), atol=1e-5, rtol=1e-5)
+        x = blk(x)
     torch.testing.assert_close(model.norm(x), model.forward_features(images), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(model(images), before)
 
 
 def _rollout_reference(maps):
@@ -120,7 +131,7 @@ def test_rollout_errors(model, images):
 
 
 def test_config_rebuilds_the_model(model, images):
-    clone = ViT(**model.config).eval()
+    clone = ViT(**asdict(model.config)).eval()
     clone.load_state_dict(model.state_dict(), strict=True)
     torch.testing.assert_close(clone(images), model(images))
 
@@ -133,15 +144,21 @@ def test_num_classes_zero_gives_features(images):
 def test_errors():
     with pytest.raises(ValueError, match=r"image size \(18, 18\) is not divisible by patch_size=4"):
         ViT(**{**CFG, "img_size": 18})
-    with pytest.raises(ValueError, match=r"dim=30 is not divisible by num_heads=4"):
-        ViT(**{**CFG, "dim": 30})
+    with pytest.raises(ValueError, match=r"embed_dim=30 is not divisible by num_heads=4"):
+        ViT(**{**CFG, "embed_dim": 30})
+    with pytest.raises(ValueError, match=r"unknown ViTConfig field 'dim' \('dim' is now 'embed_dim'"):
+        ViT(**{**CFG, "dim": 32})
+    with pytest.raises(ValueError, match=r"config must be a ViTConfig, got dict"):
+        ViT(CFG)
+    with pytest.raises(ValueError, match=r"not both; got a config and \['depth'\]"):
+        ViT(ViTConfig(**CFG), depth=3)
     with pytest.raises(ValueError, match=r"num_classes must be a non-negative integer, got -1"):
         ViT(**{**CFG, "num_classes": -1})
     with pytest.raises(ValueError, match=r"x must have shape \(B, 3, 16, 16\), got \(1, 3, 32, 32\)"):
         ViT(**CFG)(torch.zeros(1, 3, 32, 32))
     with pytest.raises(ValueError, match=r"mlp_ratio must be a positive number, got 0"):
         EncoderBlock(32, 4, mlp_ratio=0)
-    with pytest.raises(ValueError, match=r"hidden_dim must be a positive integer, got 0"):
+    with pytest.raises(ValueError, match=r"hidden_features must be a positive integer, got 0"):
         Mlp(32, 0)
 
 
