@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .i18n import LANGS, normalize_lang, tr
+from ..i18n import LANGS, normalize_lang, tr
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
