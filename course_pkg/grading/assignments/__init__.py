@@ -1,6 +1,9 @@
-"""One module per assignment: its graded functions, forbidden calls and checks with points.
+"""One module per assignment: the form ``course_pkg.grading.grade`` consumes.
 
-Instructors edit the ``@check(points=...)`` values (and the checks) in these files.
+Each module names ``ASSIGNMENT``, the ``FUNCTIONS`` the notebook defines, what is
+``FORBIDDEN`` (library calls and modules) and its graded ``CHECKS``, taken from the
+exercise's properties in ``course_pkg.exercises`` (points included); see
+``course_pkg.grading.checks`` for the form of an instructor's own assignment file.
 """
 from __future__ import annotations
 
