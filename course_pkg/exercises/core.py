@@ -249,8 +249,11 @@ def expect_close(got: np.ndarray, expected: np.ndarray, what: str, shapes: str,
 
 
 def rounded_to(got: np.ndarray, expected: np.ndarray) -> int | None:
-    """The number of decimals ``got`` is ``expected`` rounded to (0..4), else None."""
-    for decimals in range(5):
+    """The number of decimals ``got`` is ``expected`` rounded to (1..4), else None (all zeros
+    are not called rounded: they are rather not computed)."""
+    if not np.any(got):
+        return None
+    for decimals in range(1, 5):
         if close(got, np.round(expected, decimals), rtol=0, atol=1e-6) and not close(
                 got, expected, rtol=0, atol=1e-6):
             return decimals
