@@ -42,9 +42,10 @@ def _mask(ctx, shape: tuple) -> np.ndarray:
     """
     m = ctx.rng.random(shape) < 0.6
     rows = m.reshape(-1, shape[-1])
-    rows[:, 0] |= ~rows.any(axis=1)  # every row may attend somewhere
     if shape[-1] >= 3:
-        rows[:, 1] |= rows.sum(axis=1) < 2
+        short = rows.sum(axis=1) < 2
+        rows[short, :2] = True
+    rows[:, 0] |= ~rows.any(axis=1)  # every row may attend somewhere
     flat = m.reshape(-1)
     if flat.all():
         flat[-1] = False
@@ -178,10 +179,11 @@ def mask_broadcasts(ctx):
 @prop(points=1, functions=FUNCTIONS,
       keys=("fully_masked_nan", "fully_masked_uniform", "fully_masked_nonzero"))
 def fully_masked_row_is_zero(ctx):
-    q, k, v = _qkv(ctx, (ctx.randint(1, 3),), min_nq=2)  # other rows are not masked out
+    q, k, v = _qkv(ctx, (ctx.randint(1, 3),), min_nq=2, min_nk=3)  # other rows not masked out
     mask = _mask(ctx, q.shape[:-1] + k.shape[-2:-1])
     row = ctx.randint(0, q.shape[1] - 1)
     mask[:, row, :] = False
+    mask[:, (row + 1) % q.shape[1], -1] = False  # another row masks a key but keeps >= 2
     results = yield [Call(FN, q, k, v, mask=mask)]
 
     def judge(r):

@@ -17,8 +17,9 @@ FUNCTIONS = (FN,)
 
 
 def _args(ctx):
-    """At least 4 positions: at positions 0 and 1 some wrong angles are right by chance."""
-    return ctx.randint(4, 60), 2 * ctx.randint(1, 32)
+    """At least 4 positions and 4 dimensions: with fewer, some wrong layouts and angles are
+    right by chance (at positions 0 and 1; with one (sin, cos) pair)."""
+    return ctx.randint(4, 60), 2 * ctx.randint(2, 32)
 
 
 def _angles(n: int, d: int) -> np.ndarray:
