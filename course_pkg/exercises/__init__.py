@@ -21,8 +21,13 @@ EXERCISES = {
 }
 
 
+def load_named(package: str, table: dict, name: str, what: str):
+    """Module ``table[name]`` of ``package``; ``ValueError`` names the known ``what`` otherwise."""
+    if name not in table:
+        raise ValueError(f"unknown {what} {name!r}; expected one of {sorted(table)}")
+    return importlib.import_module(f"{package}.{table[name]}")
+
+
 def load(assignment: str):
-    """The property module of ``assignment``; ``ValueError`` names the known ones otherwise."""
-    if assignment not in EXERCISES:
-        raise ValueError(f"unknown exercise {assignment!r}; expected one of {sorted(EXERCISES)}")
-    return importlib.import_module(f"{__name__}.{EXERCISES[assignment]}")
+    """The property module of ``assignment`` (e.g. ``"01_attention"``)."""
+    return load_named(__name__, EXERCISES, assignment, "exercise")

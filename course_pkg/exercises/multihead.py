@@ -25,8 +25,16 @@ def _dims(ctx):
 
 
 def _sources(x: np.ndarray) -> dict:
-    """Each value of ``x (B, N, D)`` (random, so distinct) -> its ``(token, channel)``."""
-    return {float(val): (int(n), int(d)) for (_, n, d), val in np.ndenumerate(x[:1])}
+    """Each value of ``x[0]`` (random, so distinct) -> its index, e.g. ``(token, channel)``."""
+    return {float(val): tuple(int(i) for i in index) for index, val in np.ndenumerate(x[0])}
+
+
+def _split_calls(ctx, count: int) -> list[Call]:
+    calls = []
+    for _ in range(count):
+        b, n, d, h = _dims(ctx)
+        calls.append(Call("split_heads", ctx.randn(b, n, d), h))
+    return calls
 
 
 def _first_moved(got: np.ndarray, want_at, src: dict):
@@ -56,11 +64,7 @@ def mha_reference(x, qkv_w, qkv_b, proj_w, proj_b, num_heads, scale=None, projec
 
 @prop(points=1, functions=("split_heads",), keys=("head_axis", "wrong_shape"))
 def split_heads_shape(ctx):
-    calls = []
-    for _ in range(2):
-        b, n, d, h = _dims(ctx)
-        calls.append(Call("split_heads", ctx.randn(b, n, d), h))
-    results = yield calls
+    results = yield _split_calls(ctx, 2)
 
     def judge(r):
         x, h = r.call.args
@@ -74,11 +78,7 @@ def split_heads_shape(ctx):
 
 @prop(points=2, functions=("split_heads",), keys=("mixed_heads", "wrong_values"))
 def split_heads_values(ctx):
-    calls = []
-    for _ in range(3):
-        b, n, d, h = _dims(ctx)
-        calls.append(Call("split_heads", ctx.randn(b, n, d), h))
-    results = yield calls
+    results = yield _split_calls(ctx, 3)
 
     def judge(r):
         x, h = r.call.args
@@ -111,14 +111,11 @@ def merge_heads_values(ctx):
         if close(got, exp, rtol=0, atol=0):
             return
         dh = x.shape[3]
-        src = {float(val): (int(hh), int(n), int(c)) for (_, hh, n, c), val in np.ndenumerate(x[:1])}
-        for (token, d), val in np.ndenumerate(r.value[0]):
-            where = src.get(float(val))
-            if where is None:
-                break
-            if where != (d // dh, token, d % dh):
-                raise Fail("merge_mixed", token=token, d=d, src_h=where[0], src_token=where[1],
-                           shapes=r.call.shapes())
+        moved = _first_moved(r.value, lambda p: (p[1] // dh, p[0], p[1] % dh), _sources(x))
+        if moved is not None:
+            (token, d), (src_h, src_token, _) = moved
+            raise Fail("merge_mixed", token=token, d=d, src_h=src_h, src_token=src_token,
+                       shapes=r.call.shapes())
         raise Fail("wrong_values", what="merge_heads(x)", shapes=r.call.shapes())
     return ctx.score(results, judge)
 

@@ -7,7 +7,7 @@ exercise's properties in ``course_pkg.exercises`` (points included); see
 """
 from __future__ import annotations
 
-import importlib
+from ...exercises import load_named
 
 MODULES = {
     "01_attention": "a01_attention",
@@ -20,6 +20,4 @@ MODULES = {
 
 def load(assignment: str):
     """The module of ``assignment``; ``ValueError`` names the known ones otherwise."""
-    if assignment not in MODULES:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {sorted(MODULES)}")
-    return importlib.import_module(f"{__name__}.{MODULES[assignment]}")
+    return load_named(__name__, MODULES, assignment, "assignment")
