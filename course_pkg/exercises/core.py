@@ -49,10 +49,12 @@ class Check:
 
 def prop(points: float, functions: tuple[str, ...] = (), keys: tuple[str, ...] = (),
          title: dict | None = None):
-    """Register a property worth ``points``; its title is the message ``prop.<name>``."""
+    """Register a property worth ``points``; its title is ``title`` ({lang: text}), else the
+    message ``prop.<name>`` of the catalogues (else, for an instructor's own, its name)."""
     def deco(func):
         name = func.__name__
-        shown = title or {lang: messages.text(f"prop.{name}", lang) for lang in messages.LANGS}
+        shown = title or ({lang: messages.text(f"prop.{name}", lang) for lang in messages.LANGS}
+                          if messages.has(f"prop.{name}") else {})
         func.__check__ = Check(name, float(points), func, shown, tuple(functions), tuple(keys))
         return func
     return deco
