@@ -651,10 +651,12 @@ class HeadSplitter(Explorer):
     exercise = "02_multihead"
 
     def explored(self) -> dict[str, Callable]:
-        return {"split_heads": self.split_fn, "merge_heads": self.merge_fn}
+        return {"split_heads": self.split_fn, "merge_heads": self.merge_fn,
+                "multi_head_attention": self.attention_fn}
 
-    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
-        self.split_fn, self.merge_fn = split_fn, merge_fn
+    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None,
+                 attention_fn: Callable | None = None):
+        self.split_fn, self.merge_fn, self.attention_fn = split_fn, merge_fn, attention_fn
         super().__init__(lang)
 
     def compute(self) -> None:
@@ -773,10 +775,12 @@ class HeadSplitter(Explorer):
 
 
 def head_splitter(split_fn: Callable, merge_fn: Callable | None = None,
-                  lang: str | None = None) -> HeadSplitter:
+                  lang: str | None = None, attention_fn: Callable | None = None) -> HeadSplitter:
     """Widget: choose H among the divisors of D and see which head receives each channel of
-    ``split_fn(x, H)``; a split that mixes channels across heads is detected and explained."""
-    return HeadSplitter(split_fn, merge_fn, lang)
+    ``split_fn(x, H)``; a split that mixes channels across heads is detected and explained.
+    Given ``attention_fn`` (the exercise's ``multi_head_attention``), its properties are listed
+    too."""
+    return HeadSplitter(split_fn, merge_fn, lang, attention_fn)
 
 
 # ---------------------------------------------------------------------------
