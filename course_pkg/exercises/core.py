@@ -172,16 +172,22 @@ class Context:
     def score(self, results: list[Returned], judge: Callable) -> Outcome:
         """Fraction of calls for which ``judge(returned)`` raises no :class:`Fail`.
 
-        The reason reported is that of the first failing call.
+        The reason reported is that of the first failing call. The judging runs torch on one
+        thread: on tiny tensors that is 20 times faster than two on a busy machine.
         """
         passed, first = 0, None
-        for r in results:
-            try:
-                require_ok(r)
-                judge(r)
-                passed += 1
-            except Fail as f:
-                first = first or f
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for r in results:
+                try:
+                    require_ok(r)
+                    judge(r)
+                    passed += 1
+                except Fail as f:
+                    first = first or f
+        finally:
+            torch.set_num_threads(threads)
         if first is None:
             return Outcome(1.0)
         return Outcome(passed / len(results), first.key, first.table, first.fmt)
