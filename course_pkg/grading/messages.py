@@ -1,28 +1,15 @@
 """Messages of the grader shared by all assignments (ja / zh / en).
 
 Feedback names the property that failed and the input *shapes*; it never shows hidden
-input values, reference values or the check's code.
+input values, reference values or the check's code. The messages of the properties (calls
+that raise, wrong shapes, diagnoses) are the exercises' own: ``course_pkg.exercises.messages``.
 """
 from __future__ import annotations
 
 from ..teaching.language import tr
 
 MESSAGES = {
-    # per-call problems
-    "missing_function": {"ja": "関数 `{fn}` が定義されていません。", "zh": "未定义函数 `{fn}`。",
-                         "en": "function `{fn}` is not defined."},
-    "raised": {"ja": "`{fn}` が {exc} を送出しました（入力の形状: {shapes}）: {msg}",
-               "zh": "`{fn}` 抛出了 {exc}（输入形状: {shapes}）: {msg}",
-               "en": "`{fn}` raised {exc} (input shapes: {shapes}): {msg}"},
-    "not_implemented": {"ja": "`{fn}` はまだ実装されていません（NotImplementedError）。",
-                        "zh": "`{fn}` 还没有实现（NotImplementedError）。",
-                        "en": "`{fn}` is not implemented yet (NotImplementedError)."},
-    "call_timeout": {"ja": "`{fn}` が制限時間内に終わりませんでした（入力の形状: {shapes}）。",
-                     "zh": "`{fn}` 未在时限内结束（输入形状: {shapes}）。",
-                     "en": "`{fn}` did not finish in time (input shapes: {shapes})."},
-    "not_run": {"ja": "ノートブックのプロセスが途中で終了したため `{fn}` を採点できませんでした（{why}）。",
-                "zh": "笔记本进程中途退出，无法评分 `{fn}`（{why}）。",
-                "en": "the notebook's process ended before `{fn}` could be graded ({why})."},
+    # why a notebook's process ended early
     "why_exit": {"ja": "終了コード {code}", "zh": "退出码 {code}", "en": "exit code {code}"},
     "why_signal": {"ja": "シグナル {sig} で終了", "zh": "被信号 {sig} 终止", "en": "killed by signal {sig}"},
     "why_wall": {"ja": "制限時間 {s} 秒を超過", "zh": "超过时限 {s} 秒", "en": "ran past the {s} s limit"},
@@ -30,28 +17,6 @@ MESSAGES = {
                     "en": "the result data was garbled"},
     "why_overflow": {"ja": "結果のデータが大きすぎます", "zh": "结果数据过大",
                      "en": "the result data was too large"},
-    # returned values
-    "not_tuple": {"ja": "`{fn}` は {n} 個の値のタプルを返す必要があります（戻り値: {got}）。",
-                  "zh": "`{fn}` 必须返回包含 {n} 个值的元组（实际返回: {got}）。",
-                  "en": "`{fn}` must return a tuple of {n} values (got {got})."},
-    "not_tensor": {"ja": "{what} は torch.Tensor である必要があります（戻り値: {got}）。",
-                   "zh": "{what} 必须是 torch.Tensor（实际: {got}）。",
-                   "en": "{what} must be a torch.Tensor (got {got})."},
-    "wrong_shape": {"ja": "{what} の形状 {got} が違います（期待: {expected}、入力の形状: {shapes}）。",
-                    "zh": "{what} 的形状 {got} 不对（应为 {expected}，输入形状: {shapes}）。",
-                    "en": "{what} has shape {got}, expected {expected} (input shapes: {shapes})."},
-    "wrong_dtype": {"ja": "{what} のデータ型 {got} が違います（期待: {expected}）。",
-                    "zh": "{what} 的数据类型 {got} 不对（应为 {expected}）。",
-                    "en": "{what} has dtype {got}, expected {expected}."},
-    "not_finite": {"ja": "{what} に NaN または inf が含まれています（入力の形状: {shapes}）。",
-                   "zh": "{what} 含有 NaN 或 inf（输入形状: {shapes}）。",
-                   "en": "{what} contains NaN or inf (input shapes: {shapes})."},
-    "wrong_values": {"ja": "{what} の値が正しくありません（入力の形状: {shapes}）。",
-                     "zh": "{what} 的数值不正确（输入形状: {shapes}）。",
-                     "en": "{what} has wrong values (input shapes: {shapes})."},
-    "inputs_modified": {"ja": "`{fn}` が入力テンソルを書き換えています（入力の形状: {shapes}）。",
-                        "zh": "`{fn}` 修改了输入张量（输入形状: {shapes}）。",
-                        "en": "`{fn}` modifies its input tensors (input shapes: {shapes})."},
     # static check
     "forbidden": {"ja": "この課題では使えない `{name}` を使っています（セル {cell}、{line} 行目）。",
                   "zh": "使用了本作业禁止的 `{name}`（单元格 {cell}，第 {line} 行）。",

@@ -10,7 +10,10 @@ Every explorer:
   construction time, so the first view is meaningful as a static image;
 * speaks the reader's language (``course_pkg.teaching.language``);
 * treats ``NotImplementedError`` from the explored function as "not
-  implemented yet" and shows the reference instead.
+  implemented yet" and shows the reference instead;
+* runs the exercise's properties (``course_pkg.exercises``, the self-check's and the
+  grader's) on the explored functions once, and lists every one that fails, ✗ with its
+  name and diagnosis, above the figure of the first view (``w.verdict``).
 
 Display an explorer by making it the last expression of a cell.
 """
@@ -31,6 +34,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ..data import TOY_ROLES, TOY_SENTENCES
+from ..exercises import core as exercise_core
+from ..exercises import load as load_exercise
+from ..exercises import messages as exercise_messages
 from .fonts import font_families
 from .language import current_lang, normalize_lang, tr
 from .widget_specs import HEAD_DIMS, KINDS, PATCH_IMAGE_SIZE, POSITIONS, divisors, option_values, spec
@@ -39,10 +45,10 @@ DPI = 72
 
 MESSAGES = {
     # shared
-    "not_implemented": {
-        "ja": "△ {fn} はまだ実装されていません（NotImplementedError）。今は {fn} の参照実装の結果を表示しています。",
-        "zh": "△ {fn} 还没有实现（NotImplementedError）。现在显示的是 {fn} 参考实现的结果。",
-        "en": "△ {fn} is not implemented yet (NotImplementedError); showing the reference {fn} instead.",
+    "showing_reference": {
+        "ja": "今は {fn} の参照実装の結果を表示しています。",
+        "zh": "现在显示的是 {fn} 参考实现的结果。",
+        "en": "Showing the reference {fn} instead.",
     },
     "error": {
         "ja": "✗ あなたの {fn} がエラーになりました：{err}",
@@ -173,6 +179,11 @@ def _bits(removed) -> str:
     return format(sum(1 << i for i, r in enumerate(_np(removed).reshape(-1)) if r), "x")
 
 
+def _is_reference(fn: Callable) -> bool:
+    """Whether ``fn`` is one of the package's own implementations."""
+    return (getattr(fn, "__module__", None) or "").startswith("course_pkg.")
+
+
 def _np(t) -> np.ndarray:
     return t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
 
@@ -212,6 +223,7 @@ class Explorer:
     """
 
     widget = ""
+    exercise = ""  # the exercise whose properties the explored functions must have
     figsize = (10, 4)
     margins = {"left": 0.07, "right": 0.98, "top": 0.9, "bottom": 0.2, "wspace": 0.35}
 
@@ -243,6 +255,7 @@ class Explorer:
         rows = [widgets.HBox([self.controls[n] for n in row]) if len(row) > 1 else self.controls[row[0]]
                 for row in self.spec["rows"]]
         self.box = widgets.VBox(rows + [self.status, self.image, self.notes])
+        self.verdict = self._verdict()
         self.update()
 
     def _follow(self, control: dict, value) -> None:
@@ -276,7 +289,20 @@ class Explorer:
             self.draw(fig)
             self.image.value = _png(fig)
         self.figure = fig
-        self.status.value = "<br>".join(self.state.get("messages", []))
+        failed = [html.escape(line) for line in self.verdict.lines() if line.startswith("✗")] \
+            if self.verdict is not None else []
+        self.status.value = "<br>".join(failed + self.state.get("messages", []))
+
+    def explored(self) -> dict[str, Callable]:
+        """The explored functions by the exercise's names (those given)."""
+        return {}
+
+    def _verdict(self) -> exercise_core.CheckResult | None:
+        """The exercise's properties run on the explored functions (None for the package's own)."""
+        given = {name: fn for name, fn in self.explored().items() if fn is not None}
+        if not self.exercise or not given or all(_is_reference(fn) for fn in given.values()):
+            return None
+        return exercise_core.verdict(load_exercise(self.exercise), given, self.lang, only_given=True)
 
     def compute(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -297,7 +323,8 @@ class Explorer:
         """The status line for a failed call of the explored function ``fn``, named in it."""
         name = getattr(fn, "__name__", "?")
         if problem == "todo":
-            return self.t("not_implemented", fn=name)
+            return exercise_messages.text("not_implemented", self.lang, fn=name) + " " + self.t(
+                "showing_reference", fn=name)
         return self.t("error", fn=name, err=html.escape(problem))
 
     def _compare(self, what: str, got: np.ndarray, want: np.ndarray, atol: float = 1e-5) -> str | None:
@@ -402,6 +429,10 @@ class AttentionExplorer(Explorer):
     margins = {"left": 0.08, "right": 0.98, "top": 0.9, "bottom": 0.24, "wspace": 0.3}
 
     widget = "attention"
+    exercise = "01_attention"
+
+    def explored(self) -> dict[str, Callable]:
+        return {"scaled_dot_product_attention": self.fn}
 
     def __init__(self, fn: Callable, reference: Callable | None = None, lang: str | None = None):
         from ..models.attention import scaled_dot_product_attention
@@ -604,9 +635,15 @@ class HeadSplitter(Explorer):
     num_tokens = 4
 
     widget = "heads"
+    exercise = "02_multihead"
 
-    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None):
-        self.split_fn, self.merge_fn = split_fn, merge_fn
+    def explored(self) -> dict[str, Callable]:
+        return {"split_heads": self.split_fn, "merge_heads": self.merge_fn,
+                "multi_head_attention": self.attention_fn}
+
+    def __init__(self, split_fn: Callable, merge_fn: Callable | None = None, lang: str | None = None,
+                 attention_fn: Callable | None = None):
+        self.split_fn, self.merge_fn, self.attention_fn = split_fn, merge_fn, attention_fn
         super().__init__(lang)
 
     def compute(self) -> None:
@@ -725,10 +762,12 @@ class HeadSplitter(Explorer):
 
 
 def head_splitter(split_fn: Callable, merge_fn: Callable | None = None,
-                  lang: str | None = None) -> HeadSplitter:
+                  lang: str | None = None, attention_fn: Callable | None = None) -> HeadSplitter:
     """Widget: choose H among the divisors of D and see which head receives each channel of
-    ``split_fn(x, H)``; a split that mixes channels across heads is detected and explained."""
-    return HeadSplitter(split_fn, merge_fn, lang)
+    ``split_fn(x, H)``; a split that mixes channels across heads is detected and explained.
+    Given ``attention_fn`` (the exercise's ``multi_head_attention``), its properties are listed
+    too."""
+    return HeadSplitter(split_fn, merge_fn, lang, attention_fn)
 
 
 # ---------------------------------------------------------------------------
@@ -742,16 +781,6 @@ MESSAGES.update({
     "kept": {"ja": "残したパッチ: {kept} / {n}（int(N · (1 − マスク率)) = {want}）",
              "zh": "保留的 patch：{kept} / {n}（int(N · (1 − 掩码率)) = {want}）",
              "en": "kept patches: {kept} / {n} (int(N · (1 − ratio)) = {want})"},
-    "kept_bad": {"ja": "✗ 残したパッチの数が違います: {kept}（期待値 {want}）",
-                 "zh": "✗ 保留的 patch 数不对：{kept}（应为 {want}）",
-                 "en": "✗ wrong number of kept patches: {kept} (expected {want})"},
-    "perm_bad": {"ja": "✗ ids_restore が 0..N−1 の並べ替えになっていません",
-                 "zh": "✗ ids_restore 不是 0..N−1 的一个排列", "en": "✗ ids_restore is not a permutation of 0..N−1"},
-    "mask_bad": {"ja": "✗ mask（1 = 隠す）が x_kept・ids_restore と一致しません",
-                 "zh": "✗ mask（1 = 遮蔽）与 x_kept、ids_restore 不一致",
-                 "en": "✗ mask (1 = removed) disagrees with x_kept / ids_restore"},
-    "unshuffle_bad": {"ja": "✗ unshuffle で見えるパッチが元の位置に戻りません",
-                      "zh": "✗ unshuffle 没有把可见 patch 放回原位", "en": "✗ unshuffle does not put the visible patches back"},
     "masking_ok": {"ja": "✓ mask・x_kept・ids_restore が整合しています。", "zh": "✓ mask、x_kept、ids_restore 彼此一致。",
                    "en": "✓ mask, x_kept and ids_restore agree."},
     "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
@@ -790,6 +819,10 @@ class MaskingExplorer(Explorer):
     """
 
     widget = "masking"
+    exercise = "03_mae_masking"
+
+    def explored(self) -> dict[str, Callable]:
+        return {"random_masking": self.fn, "unshuffle": self.unshuffle_fn}
     figsize = (11, 3.0)
     margins = {"left": 0.02, "right": 0.98, "top": 0.88, "bottom": 0.04, "wspace": 0.08}
     photo_size = 128
@@ -851,16 +884,12 @@ class MaskingExplorer(Explorer):
         removed = (mask.bool() if mask.dtype == torch.bool else mask > 0.5).reshape(-1)
         kept = int(x_kept.shape[1]) if x_kept.dim() == 3 else -1
         valid = True
-        if kept != want_keep:
-            messages.append(self.t("kept_bad", kept=kept, want=want_keep))
-            valid = False
+        # what is wrong is said by the exercise's properties (self.verdict), once
         ids = ids_restore.reshape(-1)
-        if ids.numel() != N or sorted(int(i) for i in ids) != list(range(N)):
-            messages.append(self.t("perm_bad"))
+        if kept != want_keep or ids.numel() != N or sorted(int(i) for i in ids) != list(range(N)):
             valid = False
         elif removed.numel() != N or int(removed.sum()) != N - kept or not torch.equal(
                 torch.sort(x_kept[0], 0).values, torch.sort(x[0][~removed], 0).values):
-            messages.append(self.t("mask_bad"))
             valid = False
         if valid:
             messages.append(self.t("masking_ok"))
@@ -878,10 +907,8 @@ class MaskingExplorer(Explorer):
             out, problem = self._call_user(self.unshuffle_fn, shuffled, ids_restore)
             if problem is not None:
                 messages.append(self._problem_message(problem, self.unshuffle_fn))
-            elif not isinstance(out, torch.Tensor) or tuple(out.shape) != tuple(want.shape) \
-                    or not torch.equal(out, want):
-                messages.append(self.t("unshuffle_bad"))
-            else:
+            elif isinstance(out, torch.Tensor) and tuple(out.shape) == tuple(want.shape) \
+                    and torch.equal(out, want):
                 want = out
         return _np(unpatchify(want, P, self.photo_size)[0])
 
@@ -1047,6 +1074,10 @@ class PatchExplorer(Explorer):
     """
 
     widget = "patches"
+    exercise = "04_patchify"
+
+    def explored(self) -> dict[str, Callable]:
+        return {"patchify": self.fn, "unpatchify": self.unpatchify_fn}
     figsize = (11, 3.6)
     margins = {"left": 0.03, "right": 0.98, "top": 0.88, "bottom": 0.16, "wspace": 0.25}
     image_size = PATCH_IMAGE_SIZE
@@ -1182,6 +1213,10 @@ class PositionalExplorer(Explorer):
     num_positions = POSITIONS
 
     widget = "positional"
+    exercise = "05_positional"
+
+    def explored(self) -> dict[str, Callable]:
+        return {"sincos_1d": self.fn}
 
     def __init__(self, sincos_fn: Callable, lang: str | None = None):
         self.fn = sincos_fn

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from course_pkg import exercises as gen
+from course_pkg.exercises import generate as gen
 
 from ._nb import ASSIGNMENTS, EXERCISES, LANGS, ROOT, SOLUTIONS, code_cells, load, source
 

@@ -67,7 +67,7 @@ def test_attention_explorer_reports_differences_and_todo():
 
     todo = W.attention_explorer(_ni, lang="zh")
     assert todo.state["weights"] is None and todo.state["match"] is None
-    assert W.tr(W.MESSAGES, "not_implemented", "zh", fn="_ni") in todo.status.value
+    assert W.exercise_messages.text("not_implemented", "zh", fn="_ni") in todo.status.value
     assert bytes(todo.image.value).startswith(b"\x89PNG")  # the reference is drawn instead
     bundle = todo._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" in bundle
@@ -205,9 +205,9 @@ def test_each_unimplemented_function_is_named_in_the_status():
         raise NotImplementedError
 
     w = W.head_splitter(split_heads, merge_heads, lang="ja")
-    lines = w.status.value.split("<br>")
-    assert W.tr(W.MESSAGES, "not_implemented", "ja", fn="split_heads") in lines
-    assert W.tr(W.MESSAGES, "not_implemented", "ja", fn="merge_heads") in lines
+    text = w.status.value
+    assert W.exercise_messages.text("not_implemented", "ja", fn="split_heads") in text
+    assert W.exercise_messages.text("not_implemented", "ja", fn="merge_heads") in text
 
 
 def test_no_control_label_is_cut_off():

@@ -83,7 +83,7 @@ def test_cached_random_masking_fails_the_several_seeds_check(sandbox, tmp_path):
 
 def test_a_failing_check_costs_only_itself(sandbox, tmp_path, monkeypatch):
     module = assignments.load("01_attention")
-    broken = module.mask_broadcasts.__check__
+    broken = next(c.__check__ for c in module.CHECKS if c.__name__ == "mask_broadcasts")
 
     def explode(ctx):
         yield []
@@ -94,6 +94,29 @@ def test_a_failing_check_costs_only_itself(sandbox, tmp_path, monkeypatch):
     row = _row(rec, "mask_broadcasts")
     assert row["status"] == "infra" and row["points"] == 0
     assert _total(rec) == 9 and "KeyError" in rec["infra"][0]["traceback"]
+
+
+def test_an_instructor_s_module_of_decorated_checks(tmp_path):
+    """The documented form without ``CHECKS``: every ``@check`` function, in source order,
+    with its points and title; the assignment modules take the exercise's properties."""
+    import importlib.util
+
+    (tmp_path / "mine.py").write_text(
+        "from course_pkg.grading.checks import Call, check\n"
+        "ASSIGNMENT, FUNCTIONS, FORBIDDEN = '05_positional', ('f',), {}\n"
+        "@check(points=4, title={'en': 'second'})\n"
+        "def zeta(ctx):\n    results = yield [Call('f', 3)]\n    return 1.0\n"
+        "@check(points=6)\n"
+        "def alpha(ctx):\n    results = yield [Call('f', 4)]\n    return 0.5\n")
+    spec = importlib.util.spec_from_file_location("mine", tmp_path / "mine.py")
+    mine = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mine)
+    found = checks_of(mine)
+    assert [(c.name, c.points, c.title) for c in found] == [("zeta", 4.0, {"en": "second"}),
+                                                           ("alpha", 6.0, {})]
+    module = assignments.load("04_patchify")
+    assert [c.name for c in checks_of(module)] == [p.__name__ for p in module.CHECKS]
+    assert sum(c.points for c in checks_of(module)) == 10
 
 
 def _pytest(*args):

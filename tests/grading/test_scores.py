@@ -6,6 +6,8 @@ import pytest
 from course_pkg.grading.assignments import MODULES
 from course_pkg.grading.grade import grade_notebook, total
 
+from ..exercises import bugs
+from ..exercises.bugs import _all as all_bugs
 from .nbfactory import CORRECT_01, IGNORES_MASK_01, ONLY_3D_01, REPO, ZEROS_01, write
 
 
@@ -85,7 +87,7 @@ def test_reference_import_is_forbidden(sandbox, tmp_path):
 def test_feedback_never_shows_hidden_values(sandbox, tmp_path):
     rec = grade_notebook(write(tmp_path / "s.ipynb", [ZEROS_01]), sandbox)
     reasons = " ".join(t["reason"] for t in rec["tests"])
-    assert "値が正しくありません" in reasons  # Japanese: wrong values, with shapes only
+    assert "確率分布" in reasons and "入力の形状" in reasons  # Japanese, with shapes only
     assert "tensor(" not in reasons and "array(" not in reasons
 
 
@@ -102,3 +104,30 @@ def test_partial_scores_do_not_depend_on_the_seed(sandbox, tmp_path):
         got.pop("no_forbidden_calls")
         seen.setdefault(tuple(sorted(got.items())), []).append(seed)
     assert len(seen) == 1, {k: v[:5] for k, v in seen.items()}
+
+
+BUGS = all_bugs()
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.id for b in BUGS])
+def test_self_check_predicts_the_grade(sandbox, tmp_path, bug):
+    """Each corpus bug loses points exactly where the self-check shows ✗: its property with
+    its diagnosis, every property the self-check passes gets full points, and the points do
+    not depend on the seed (two seeds here; twelve when the corpus was written)."""
+    from course_pkg.teaching import selfcheck
+
+    own = selfcheck.run(bug.assignment, bug.functions(), lang="en", verbose=False)
+    path = write(tmp_path / "s.ipynb", [bug.source()], assignment=bug.assignment, lang="en")
+    points = set()
+    for seed in (3, 4):
+        rec = grade_notebook(path, sandbox, seed=seed)
+        rows = {t["test"]: t for t in rec["tests"] if t["max_points"]}
+        points.add(tuple(sorted((name, t["points"]) for name, t in rows.items())))
+        assert rows[bug.prop]["points"] < rows[bug.prop]["max_points"]
+        assert rows[bug.prop]["code"] == bug.key, rows[bug.prop]["reason"]
+        for name in own.passed:
+            assert rows[name]["status"] == "pass", (name, rows[name]["reason"])
+        if own.ok:  # pragma: no cover - a corpus bug always fails its self-check
+            assert total(rec)[0] == total(rec)[1]
+    assert len(points) == 1  # partial scores independent of the seed
+    assert bugs.solution_source(bug.assignment) != bug.source()

