@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -38,6 +39,8 @@ UI = {
     "example": {"ja": "例", "zh": "示例", "en": "e.g."},
 }
 TOP_REASONS = 10
+# Text stays text in the SVG (the reader's browser draws it); these only size the labels.
+CJK_FONTS = ["Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Serif CJK JP", "DejaVu Sans"]
 
 
 def ui(key: str, lang: str) -> str:
@@ -102,7 +105,10 @@ def terminal_summary(records: list[dict], warnings: list[str] = (), lang: str = 
 # --------------------------------------------------------------------------- figures
 def _svg(fig) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():  # a glyph the fallback font lacks: the browser draws it
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(buf, format="svg", bbox_inches="tight",
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buf.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE: inline SVG
 
@@ -114,7 +120,8 @@ def _figures(st: dict, lang: str) -> tuple[str, str]:
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "course-grade",
-                                "font.size": 9}):
+                                "font.size": 9, "font.family": "sans-serif",
+                                "font.sans-serif": CJK_FONTS}):
         hist = Figure(figsize=(5, 2.4))
         ax = hist.subplots()
         ax.hist(st["totals"], bins=10, range=(0, st["max"]), color="#3b6ea8", edgecolor="white")

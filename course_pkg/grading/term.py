@@ -125,7 +125,7 @@ class Term:
 def load_recorded_checks(out: OutDir) -> None:
     """Load the ``--checks`` files that ``OUT``'s runs recorded (for defaults and titles)."""
     for name in out.assignments():
-        path = (load_json(out.root / "runs" / f"{name}.json") or {}).get("checks")
+        path = out.run_info_of(name).get("checks")
         if path and Path(path).is_file() and assignments.base_of(name) is None:
             try:
                 assignments.load_checks_dir(Path(path).parent)
@@ -148,6 +148,8 @@ def cmd_rescore(a) -> int:
         assignments.load_checks_dir(a.checks)
     load_recorded_checks(out)
     term = Term.open(out, a.config, a.times)
+    for line in term.warnings:
+        print(f"WARNING: {line}", file=sys.stderr)
     n = changed = 0
     for name in out.assignments():
         for rec in out.records(name):
@@ -209,7 +211,7 @@ def cmd_status(a) -> int:
     term = Term.open(out, None, None)
     print(f"{'assignment':24s} {'graded':>7s} {'stale':>6s} {'failed':>7s}  seed")
     for name, n, stale, failed in status_rows(out, term):
-        seed = (load_json(out.root / "runs" / f"{name}.json") or {}).get("seed")
+        seed = out.run_info_of(name).get("seed")
         print(f"{name:24s} {n:7d} {len(stale):6d} {len(failed):7d}  {seed}")
         if stale:
             print(f"  stale (points changed; run `course-grade rescore`): {', '.join(stale)}")
