@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import assignments
 from .late import late_entry, read_times
-from .outdir import OutDir, load_json
+from .outdir import OutDir
 from .points import (CONFIG_NAME, apply_points, defaults_toml, load_config, recorded_points,
                      stale_tests)
 from .report import atomic_write, record_to_json
