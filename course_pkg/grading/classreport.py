@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from ..i18n import tr
-from .grade import total
+from .report import final_total
 
 UI = {
     "title": {"ja": "クラスの採点結果", "zh": "全班评分结果", "en": "Class grading report"},
@@ -37,6 +37,8 @@ UI = {
     "count": {"ja": "人数", "zh": "人数", "en": "students"},
     "score": {"ja": "合計点", "zh": "总分", "en": "total"},
     "example": {"ja": "例", "zh": "示例", "en": "e.g."},
+    "test": {"ja": "テスト", "zh": "测试", "en": "test"},
+    "code": {"ja": "理由コード", "zh": "原因代码", "en": "reason code"},
 }
 TOP_REASONS = 10
 # Text stays text in the SVG (the reader's browser draws it); these only size the labels.
@@ -49,8 +51,8 @@ def ui(key: str, lang: str) -> str:
 
 def stats(records: list[dict]) -> dict:
     """What the report shows, for the records of one assignment."""
-    totals = [total(r)[0] for r in records]
-    mx = max((total(r)[1] for r in records), default=0.0) or 1.0
+    totals = [final_total(r)[0] for r in records]  # after late penalties and manual points
+    mx = max((final_total(r)[1] for r in records), default=0.0) or 1.0
     tests, passed, titles = Counter(), Counter(), {}
     reasons: dict[tuple, list] = defaultdict(list)
     for r in records:
@@ -127,6 +129,7 @@ def _figures(st: dict, lang: str) -> tuple[str, str]:
         ax.hist(st["totals"], bins=10, range=(0, st["max"]), color="#3b6ea8", edgecolor="white")
         ax.set_xlabel(ui("score", lang))
         ax.set_ylabel(ui("count", lang))
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(ui("dist", lang))
         names = list(st["rates"])
         bars = Figure(figsize=(5, 0.35 * len(names) + 0.9))
@@ -152,8 +155,9 @@ def _section(assignment: str, records: list[dict], lang: str) -> str:
             f"<p>{esc(ui('students', lang))}: {st['n']} · {esc(ui('mean', lang))}: "
             f"{st['mean']:.2f} / {st['max']:g} · {esc(ui('errors', lang))}: {st['n_error']}</p>"
             f"<figure>{hist}</figure><figure>{bars}</figure>"
-            f"<h3>{esc(ui('reasons', lang))}</h3><table><tr><th>#</th><th>test</th>"
-            f"<th>code</th><th>{esc(ui('example', lang))}</th></tr>{reasons}</table>"
+            f"<h3>{esc(ui('reasons', lang))}</h3><table><tr><th>#</th>"
+            f"<th>{esc(ui('test', lang))}</th><th>{esc(ui('code', lang))}</th>"
+            f"<th>{esc(ui('example', lang))}</th></tr>{reasons}</table>"
             f"<h3>{esc(ui('with_errors', lang))}</h3><p>{errors}</p></section>")
 
 

@@ -327,3 +327,15 @@ def test_config_prints_the_shipped_defaults(capsys, tmp_path):
     path.write_text(text, encoding="utf-8")
     cfg = load_config(path)
     assert cfg.points_of("01_attention") == default_points("01_attention")
+
+
+def test_terminal_summary_speaks_the_instructor_language(graded):
+    from course_pkg.grading.classreport import terminal_summary
+    from course_pkg.grading.outdir import OutDir
+    recs = OutDir(graded, None).with_comments(OutDir(graded, None).records("01_attention"))
+    for lang, words in (("zh", ("学生人数: 3", "各测试的通过率", "常见的失败原因")),
+                        ("ja", ("学生数: 3", "テストごとの合格率", "エラーのあった学生: なし")),
+                        ("en", ("students: 3", "pass rate by test", "not passed, by test"))):
+        text = terminal_summary(recs, ["w1"], lang)
+        assert all(w in text for w in words), text
+    assert "mean: 5.50 / 10" in terminal_summary(recs)  # (10 + 6.5 + 0) / 3, comment included
