@@ -6,7 +6,11 @@ cell, os._exit). Everything on: namespaces, cgroups, seccomp, hidden reference m
 Target: <= 30 s on 2 cores. Also prints the steady-state rate (records written per second
 between the first and the last record, i.e. without the fork servers' start-up).
 
-    .venv/bin/python benchmarks/bench_grading.py [--workers 2] [--n 100]
+Then the same mix scaled to 1,000 submissions (issue 14: a large class on one machine;
+``--no-thousand`` skips it), and the time to rescore those 1,000 records from their
+recorded outcomes (no student code runs).
+
+    .venv/bin/python benchmarks/bench_grading.py [--workers 2] [--n 100] [--no-thousand]
 """
 from __future__ import annotations
 
@@ -33,12 +37,12 @@ KINDS = ([[CORRECT_01]] * 40 + [[IGNORES_MASK_01]] * 10 + [[ONLY_3D_01]] * 10
          + [[CORRECT_01, "while True:\n    pass\n"]] * 3 + [["import os\nos._exit(0)\n"]] * 2)
 
 
-def run(n: int, workers: int) -> tuple[float, float]:
-    """``(wall seconds, steady-state submissions per second)``."""
+def run(n: int, workers: int, rescore: bool = False) -> tuple[float, float, float | None]:
+    """``(wall seconds, steady-state submissions per second, rescore seconds or None)``."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-grading-"))
     try:
         for i in range(n):
-            write(tmp / "subs" / f"s{i:03d}.ipynb", KINDS[i % len(KINDS)])
+            write(tmp / "subs" / f"s{i:04d}.ipynb", KINDS[i % len(KINDS)])
         t0 = time.perf_counter()
         main([str(tmp / "subs"), "--assignment", "01_attention", "--out", str(tmp / "out"),
               "--workers", str(workers), "--cell-timeout", "5", "--wall", "30",
@@ -46,7 +50,12 @@ def run(n: int, workers: int) -> tuple[float, float]:
         wall = time.perf_counter() - t0
         stamps = sorted(p.stat().st_mtime for p in (tmp / "out" / "results").rglob("*.json"))
         rate = (len(stamps) - 1) / max(stamps[-1] - stamps[0], 1e-9)
-        return wall, rate
+        again = None
+        if rescore:
+            t0 = time.perf_counter()
+            main(["rescore", str(tmp / "out")])
+            again = time.perf_counter() - t0
+        return wall, rate, again
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -55,8 +64,14 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-thousand", action="store_true")
     a = ap.parse_args()
-    wall, rate = run(a.n, a.workers)
+    wall, rate, _ = run(a.n, a.workers)
     print(f"graded {a.n} submissions with {a.workers} workers (isolation on) in {wall:.1f} s "
           f"({wall / a.n:.2f} s per submission; target <= 30 s, ratio {wall / 30:.2f})")
     print(f"steady-state rate: {rate:.2f} submissions/s ({1 / rate:.2f} s each)")
+    if not a.no_thousand:
+        wall, rate, again = run(1000, a.workers, rescore=True)
+        print(f"graded 1000 submissions with {a.workers} workers in {wall:.1f} s "
+              f"({wall / 60:.1f} min; steady-state {rate:.2f} submissions/s)")
+        print(f"rescored those 1000 records from their recorded outcomes in {again:.1f} s")

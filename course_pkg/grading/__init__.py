@@ -11,6 +11,9 @@ Overview (see ``docs/GRADING.md``):
 * :mod:`.checks` and :mod:`.assignments` hold the graded properties and their points;
   they run in the grader process only.
 * :mod:`.grade` grades one notebook, :mod:`.cli` a whole class (``course-grade``).
+* The term, on the recorded outcomes only: :mod:`.points` (``grading.toml``), :mod:`.late`,
+  :mod:`.term` (rescore, comment, status, merge, shards), :mod:`.gradebook` (csv, Canvas,
+  Moodle) and :mod:`.classreport` (``OUT/summary.html``).
 
 This module imports nothing on purpose: the fork server imports ``course_pkg.grading``
 and must not hold any reference implementation or test code in its memory.

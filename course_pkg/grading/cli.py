@@ -1,4 +1,6 @@
-"""``course-grade SUBMISSIONS_DIR --assignment 01_attention --out OUT_DIR``.
+"""``course-grade SUBMISSIONS_DIR --assignment 01_attention --out OUT_DIR`` and the term's
+commands (``gradebook``, ``rescore``, ``comment``, ``status``, ``merge``, ``report``,
+``config``: see :mod:`.term` and ``docs/GRADING.md``).
 
 The run always finishes and every student gets a record: a hand-in that cannot be
 graded (a symlink, a FIFO, a folder with two candidate notebooks, bytes that are not a
@@ -14,10 +16,15 @@ for byte. ``--new-seed`` draws fresh hidden inputs (everyone is graded again).
 Durability: each record is written atomically as soon as it is graded; ``grades.csv``
 and the feedback are rebuilt from the records. A re-run skips students whose record
 matches the same hand-in (sha256), assignment and seed, so a killed run resumes.
+
+Points come from ``OUT/grading.toml`` (:mod:`.points`); a run refuses to add records
+next to records graded with other points (``course-grade rescore OUT`` first).
+``--shard K/N`` grades the students whose id hashes to part K of N (:func:`.term.in_shard`).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections import defaultdict
@@ -30,21 +37,38 @@ from . import assignments
 from .grade import fail_all, fingerprint, grade_notebook, new_seed
 from .messages import msg
 from .notebook import detect_lang, peek_assignment
+from .classreport import terminal_summary
 from .outdir import OutDir
-from .report import summary
 from .sandbox import Limits, Sandbox
 from .copies import solution_copies
 from .submissions import Submission, find_submissions
+from .term import COMMANDS, Term, TermError, in_shard, parse_shard, run_command
 from .text import clean
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="course-grade", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="course-grade", description=__doc__.splitlines()[0],
+                                epilog="other commands: course-grade {gradebook,rescore,"
+                                       "comment,status,merge,report,config} --help")
     p.add_argument("submissions", type=Path)
-    p.add_argument("--assignment", required=True, choices=sorted(assignments.MODULES))
+    p.add_argument("--assignment", required=True,
+                   help=f"one of {sorted(assignments.MODULES)}, a variant <assignment>_<label>"
+                        ", or an assignment of --checks DIR")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--lang", choices=["ja", "zh", "en"], default=None,
-                   help="feedback language when the notebook does not say")
+                   help="feedback language when neither the notebook's metadata nor its "
+                        "folder (ja/zh/en) says")
+    p.add_argument("--checks", type=Path, default=None,
+                   help="folder of an instructor's own assignments (one .py file each)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="points/weights/deadlines (copied to OUT/grading.toml)")
+    p.add_argument("--times", type=Path, default=None,
+                   help="CSV of submission times (student,timestamp) for the late rule")
+    p.add_argument("--student", default=None, help="grade only this student (id or name)")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="grade part K of N of the class (1 <= K <= N; needs --seed)")
+    p.add_argument("--ui-lang", choices=["ja", "zh", "en"], default="en",
+                   help="language of the summary and OUT/summary.html")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--regrade", action="store_true", help="grade everyone again")
     p.add_argument("--seed", type=int, default=None,
@@ -63,6 +87,17 @@ def parse_args(argv):
         p.error(f"--seed must be >= 0, got {args.seed}")
     if args.workers < 1:
         p.error(f"--workers must be >= 1, got {args.workers}")
+    try:
+        if args.checks is not None:
+            assignments.load_checks_dir(args.checks)
+        args.shard = parse_shard(args.shard) if args.shard is not None else None
+    except ValueError as exc:
+        p.error(str(exc))
+    if assignments.base_of(args.assignment) is None:
+        p.error(f"--assignment {args.assignment!r} is unknown; expected one of "
+                f"{assignments.known()}, a variant <assignment>_<label>, or --checks DIR")
+    if args.shard and args.seed is None:
+        p.error("--shard needs --seed N, so that every shard grades with the same hidden inputs")
     return args
 
 
@@ -91,7 +126,8 @@ def _todo(subs, out: OutDir, args, seed: int) -> tuple[dict, list[str]]:
                 args.assignment, fp, seed):
             continue
         if sub.problem:
-            lang = args.lang or detect_lang(None, args.submissions)
+            lang = detect_lang(None, os.path.join(args.submissions, os.fsdecode(sub.entry)),
+                               default=args.lang or "ja")
             rec = problem_record(sub, args.assignment, lang, seed)
             rec.update(fingerprint=fp, hand_in=sub.to_json(), name=sub.name)
             out.save(rec)
@@ -106,7 +142,7 @@ def _grade_one(sub: Submission, fp: str, sandbox, args, seed: int) -> dict:
         rec = grade_notebook(sub.path, sandbox, args.assignment, args.lang, sub.id, seed)
     except Exception:  # noqa: BLE001 - a grader fault: this student only, never the run
         rec = problem_record(Submission(sub.id, sub.name, problem="infra"), args.assignment,
-                             args.lang or "ja", seed)
+                             detect_lang(None, sub.path, default=args.lang or "ja"), seed)
         rec["infra"].append({"test": "*", "traceback": traceback.format_exc()})
         for t in rec["tests"]:
             t.update(code="infra", status="infra", reason=msg("infra", rec["lang"]))
@@ -133,7 +169,8 @@ def record_warnings(rec: dict) -> list[str]:
     return lines
 
 
-def _grade_all(todo: dict, out: OutDir, args, seed: int, warnings: list[str]) -> None:
+def _grade_all(todo: dict, out: OutDir, args, seed: int, warnings: list[str],
+               finish) -> None:
     limits = Limits(wall_s=args.wall, cpu_s=int(args.wall) + 5, mem_mb=args.mem_mb,
                     cell_timeout=args.cell_timeout, call_timeout=args.call_timeout)
     with Sandbox(args.workers, limits) as sandbox:
@@ -144,7 +181,7 @@ def _grade_all(todo: dict, out: OutDir, args, seed: int, warnings: list[str]) ->
                        for sub, fp in todo.values()]
             for f in tqdm(as_completed(futures), total=len(futures), unit="nb",
                           disable=args.no_progress, file=sys.stderr):
-                rec = f.result()
+                rec = finish(f.result())
                 out.save(rec)
                 out.log([f"{rec['student']}: {t['traceback']}" for t in rec.get("infra", [])])
 
@@ -171,26 +208,67 @@ def main(argv=None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in COMMANDS:
+        return run_command(argv)
+    if argv and argv[0] == "grade":  # `course-grade grade SUBMISSIONS ...` (a folder named
+        argv = argv[1:]              # like a command is graded this way)
+    return grade_class(parse_args(argv))
+
+
+def _select(subs: list[Submission], args) -> list[Submission]:
+    """``--student`` and ``--shard`` applied to the class."""
+    if args.student is not None:
+        chosen = [s for s in subs if args.student in (s.id, s.name)]
+        if not chosen:
+            raise TermError(f"--student {args.student!r} is not in {str(args.submissions)!r}; "
+                            f"ids there: {', '.join(sorted(s.id for s in subs)[:20]) or 'none'}")
+        subs = chosen
+    if args.shard:
+        subs = [s for s in subs if in_shard(s.id, *args.shard)]
+    return subs
+
+
+def grade_class(args) -> int:
     out = OutDir(args.out, args.assignment)
+    try:
+        term = Term.open(out, args.config, args.times)
+        term.refuse_stale(out, args.assignment)
+    except (TermError, ValueError) as exc:
+        print(f"course-grade: {exc}", file=sys.stderr)
+        return 2
+    module = assignments.load(args.assignment)
+    if assignments.base_of(args.assignment) in assignments.EXTRA:
+        out.set_run_info(checks=os.path.abspath(module.__file__))
     seed = out.seed(None if args.new_seed else args.seed, new_seed())
-    warnings: list[str] = []
+    warnings: list[str] = list(term.warnings)
+    for line in warnings:
+        print(f"WARNING: {line}", file=sys.stderr)
     subs, found = find_submissions(args.submissions, args.assignment, peek_assignment)
     for line in found:
         _warn(line, warnings)
+    try:
+        subs = _select(subs, args)
+    except TermError as exc:
+        print(f"course-grade: {exc}", file=sys.stderr)
+        return 2
     todo, problems = _todo(subs, out, args, seed)
     print(f"{len(subs)} submissions, {len(todo)} to grade "
           f"({len(subs) - len(todo) - len(problems)} already graded, {len(problems)} "
           f"not gradable); seed {seed}", file=sys.stderr)
+    for sid in problems:
+        out.save(term.finish(out.load(sid)))
     if todo:
-        _grade_all(todo, out, args, seed, warnings)
+        _grade_all(todo, out, args, seed, warnings, term.finish)
     elif not subs:
         _warn(f"no submission found in {str(args.submissions)!r}", warnings)
-    records = out.regenerate()
+    if args.times:
+        term.update_late(out, args.assignment)
+    records = out.regenerate(ui_lang=args.ui_lang)
     for line in _class_warnings(records):
         _warn(line, warnings)
     out.log(warnings)
-    print(summary(records, warnings))
+    print(terminal_summary(records, warnings, args.ui_lang))
     return 0
 
 

@@ -88,7 +88,7 @@ def grade_notebook(path, sandbox: Sandbox, assignment: str | None = None,
     except NotebookError as exc:
         error = exc
     nb_lang, nb_assignment = course_metadata(nb) if nb is not None else (None, None)
-    lang = nb_lang or lang or detect_lang(None, path)
+    lang = nb_lang or detect_lang(None, path, default=None) or lang or "ja"
     record["lang"] = lang
     record["metadata_assignment"] = nb_assignment
     assignment = assignment or nb_assignment
@@ -177,7 +177,7 @@ def _row(c, outcome: Outcome, lang: str, blocked: dict | None) -> dict:
                                 else "fail")
     row = {"test": c.name, "title": _title(c, lang),
            "points": round(c.points * fraction, 2), "max_points": c.points,
-           "status": status, "reason": clean(reason_text(outcome, lang), 600),
+           "fraction": fraction, "status": status, "reason": clean(reason_text(outcome, lang), 600),
            "code": outcome.key}
     if blocked:
         row.update(points=0.0, status="forbidden", code="blocked",

@@ -127,22 +127,29 @@ def course_metadata(nb: dict) -> tuple[str | None, str | None]:
     course = meta.get("course") if isinstance(meta, dict) else None
     if not isinstance(course, dict):
         return None, None
-    lang, assignment = course.get("lang"), course.get("assignment")
-    lang = lang if lang in ("ja", "zh") else None
+    lang, assignment = _lang_code(course.get("lang")), course.get("assignment")
     assignment = assignment if isinstance(assignment, str) and len(assignment) < 64 else None
     return lang, assignment
 
 
+def _lang_code(value) -> str | None:
+    """``ja``/``zh``/``en`` from ``"zh"``, ``"zh-CN"``, ``"zh_Hans"``, ``"ja-JP"``, ``"en"``."""
+    if not isinstance(value, str):
+        return None
+    short = value.strip().replace("-", "_").split("_")[0].lower()
+    return short if short in ("ja", "zh", "en") else None
+
+
 def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
-                default: str = "ja") -> str:
-    """Notebook metadata, else a ``ja``/``zh`` folder in the path, else ``default``."""
+                default: str | None = "ja") -> str | None:
+    """Notebook metadata, else a ``ja``/``zh``/``en`` folder in the path, else ``default``."""
     if nb is not None:
         lang, _ = course_metadata(nb)
         if lang:
             return lang
     if path is not None:
         for part in reversed(Path(os.fsdecode(path)).parts):
-            if part in ("ja", "zh"):
+            if part in ("ja", "zh", "en"):
                 return part
     return default
 

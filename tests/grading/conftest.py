@@ -24,14 +24,14 @@ def submission_assignment(config) -> str:
     sub = config.getoption("--submission")
     given = config.getoption("--assignment")
     detected = peek_assignment(sub)
-    if given is not None and given not in assignments.MODULES:
+    if given is not None and assignments.base_of(given) is None:
         raise pytest.UsageError(f"--assignment {given!r} is unknown; expected one of "
-                                f"{sorted(assignments.MODULES)}")
+                                f"{sorted(assignments.MODULES)} or a variant <assignment>_<label>")
     if given and detected and detected != given:
         raise pytest.UsageError(f"{sub}: the notebook's metadata names assignment {detected!r}"
                                 f", not --assignment {given!r}; refusing to grade it")
     chosen = given or detected
-    if chosen not in assignments.MODULES:
+    if assignments.base_of(chosen) is None:
         raise pytest.UsageError(f"{sub}: cannot tell which assignment this notebook is for "
                                 f"(metadata: {detected!r}); pass --assignment, one of "
                                 f"{sorted(assignments.MODULES)}")
