@@ -15,8 +15,8 @@ import json
 import os
 import re
 import stat
-from pathlib import Path
 
+from ..i18n import LANGS, lang_of_path
 from .text import clean
 
 MAX_BYTES = 20 * 2**20
@@ -125,23 +125,19 @@ def course_metadata(nb: dict) -> tuple[str | None, str | None]:
     if not isinstance(course, dict):
         return None, None
     lang, assignment = course.get("lang"), course.get("assignment")
-    lang = lang if lang in ("ja", "zh") else None
+    lang = lang if lang in LANGS else None
     assignment = assignment if isinstance(assignment, str) and len(assignment) < 64 else None
     return lang, assignment
 
 
 def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
                 default: str = "ja") -> str:
-    """Notebook metadata, else a ``ja``/``zh`` folder in the path, else ``default``."""
+    """Notebook metadata, else an edition's folder (``ja``, ``zh``, ``en``) in the path, else ``default``."""
     if nb is not None:
         lang, _ = course_metadata(nb)
         if lang:
             return lang
-    if path is not None:
-        for part in reversed(Path(os.fsdecode(path)).parts):
-            if part in ("ja", "zh"):
-                return part
-    return default
+    return (lang_of_path(path) if path is not None else None) or default
 
 
 def _source(cell: dict) -> str:
