@@ -5,6 +5,7 @@ import pytest
 
 from course_pkg.grading.assignments import MODULES
 from course_pkg.grading.grade import grade_notebook, total
+from course_pkg.i18n import LANGS
 
 from .nbfactory import CORRECT_01, IGNORES_MASK_01, ONLY_3D_01, REPO, ZEROS_01, write
 
@@ -13,7 +14,7 @@ def _points(rec) -> dict:
     return {t["test"]: t["points"] for t in rec["tests"]}
 
 
-@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("assignment", sorted(MODULES))
 def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
     sol = REPO / "solutions" / lang / f"{assignment}.ipynb"
