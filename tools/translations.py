@@ -214,14 +214,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "sync":
         if not args.all and not args.pages:
             parser.error("sync needs PAGE names or --all")
-        for line in sync(BOOK, pages() if args.all else args.pages):
+        for line in sync(BOOK, pages(BOOK) if args.all else args.pages):
             print(f"warning: {line}", file=sys.stderr)
         return 0
-    state = load_state()
-    drift = [(p, lang, stale) for p in pages() for lang in LANGS
+    state = load_state(BOOK)
+    drift = [(p, lang, stale) for p in pages(BOOK) for lang in LANGS
              if page_source(BOOK, lang, p) and (stale := stale_counterparts(BOOK, lang, p, state))]
     for page, lang, stale in drift:
-        print(f"{lang}/{page}: changed since the last sync: {', '.join(stale)}")
+        print(f"{lang}/{page}: its {', '.join(stale)} counterpart changed since the last sync")
     return 1 if drift else 0
 
 

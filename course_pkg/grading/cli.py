@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..i18n import LANGS
 from . import assignments
 from .grade import fail_all, fingerprint, grade_notebook, new_seed
 from .messages import msg
@@ -43,7 +44,7 @@ def parse_args(argv):
     p.add_argument("submissions", type=Path)
     p.add_argument("--assignment", required=True, choices=sorted(assignments.MODULES))
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lang", choices=["ja", "zh", "en"], default=None,
+    p.add_argument("--lang", choices=LANGS, default=None,
                    help="feedback language when the notebook does not say")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--regrade", action="store_true", help="grade everyone again")

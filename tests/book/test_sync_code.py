@@ -125,3 +125,17 @@ def test_command_regenerates_the_exercises_of_changed_solutions(repo, monkeypatc
     (repo / "book" / "en" / "03_self_attention.ipynb").unlink()
     assert translations.main(["sync-code", "--from", "ja"]) == 1
     assert "book/en/03_self_attention.ipynb does not exist" in capsys.readouterr().err
+
+
+def test_status_lists_each_edition_whose_counterparts_changed(tmp_path, monkeypatch, capsys):
+    book = tmp_path / "book"
+    for lang in LANGS:
+        (book / lang).mkdir(parents=True)
+        (book / lang / "glossary.md").write_text(f"# {lang}\n", encoding="utf-8")
+    monkeypatch.setattr(translations, "BOOK", book)
+    assert translations.main(["sync", "--all"]) == 0
+    assert translations.main(["status"]) == 0 and capsys.readouterr().out == ""
+    (book / "zh" / "glossary.md").write_text("# 术语表\n", encoding="utf-8")
+    assert translations.main(["status"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{lang}/glossary: its zh counterpart changed since the last sync" for lang in LANGS if lang != "zh"]
