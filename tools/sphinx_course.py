@@ -16,7 +16,7 @@ from sphinx.search.en import SearchEnglish
 from sphinx.search.ja import SearchJapanese
 from sphinx.search.zh import SearchChinese
 
-from course_pkg.i18n import HTML_LANG, LANG_NAMES, LANGS
+from course_pkg.i18n import DEFAULT_LANG, HTML_LANG, LANG_NAMES, LANGS, normalize_lang
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import translations  # noqa: E402
@@ -83,9 +83,9 @@ def page_description(doctree) -> str:
 
 
 def short_lang(language: str | None) -> str:
-    """The edition of a Sphinx ``language`` ('ja', 'zh_CN', 'en'); unknown or empty gives 'ja'."""
-    short = (language or "").replace("-", "_").split("_")[0].lower()
-    return short if short in LANGS else LANGS[0]
+    """The edition of a Sphinx ``language`` ('ja', 'zh_CN', 'en'; none gives 'ja'); ValueError
+    naming any other."""
+    return normalize_lang(language) or DEFAULT_LANG
 
 
 def counterpart_url(pagename: str, lang: str, other: str) -> str:

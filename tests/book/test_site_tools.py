@@ -151,9 +151,14 @@ def test_language_switch_offers_every_edition_and_links_the_others(lang):
 
 
 @pytest.mark.parametrize("language,lang", [("ja", "ja"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en"),
-                                           ("en_GB", "en"), (None, "ja"), ("fr", "ja")])
+                                           ("en_GB", "en"), (None, "ja")])
 def test_sphinx_language_maps_to_its_edition(language, lang):
     assert sphinx_course.short_lang(language) == lang
+
+
+def test_a_language_without_an_edition_is_named():
+    with pytest.raises(ValueError, match="'fr'.*expected one of"):
+        sphinx_course.short_lang("fr")
 
 
 def test_root_page_offers_every_edition_in_its_own_language():
