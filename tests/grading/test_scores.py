@@ -1,6 +1,8 @@
 """Walking skeleton and exact scores: solutions full, exercises zero, partial submissions exact."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from course_pkg.grading.assignments import MODULES
@@ -26,8 +28,11 @@ def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
     pts, mx = total(rec)
     assert mx == 10 and pts == 10, [t for t in rec["tests"] if t["status"] != "pass"]
     rec = grade_notebook(ex, sandbox)
-    assert total(rec) == (0, 10)
+    assert total(rec) == (0, 10) and rec["lang"] == lang
     assert all(t["code"] == "not_implemented" for t in rec["tests"] if t["max_points"])
+    # The feedback speaks the notebook's language (detected from its metadata).
+    shown = [t["title"] + t["reason"] for t in rec["tests"]]
+    assert all(bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff]", text)) == (lang != "en") for text in shown), shown
 
 
 @pytest.mark.parametrize("source, expected", [
