@@ -109,8 +109,8 @@ def _move_first_slider(page) -> None:
     page.mouse.up()
 
 
-@pytest.mark.parametrize("frontend", sorted(FRONTENDS))
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise,frontend", [
+    pytest.param(e, f, id=f"{e}-{f}-{_lang(f, e)}") for e in EXERCISES for f in sorted(FRONTENDS)])
 def test_widget_is_live_in_the_frontend(browser, jupyter, shots, frontend, exercise):
     lang, path = _lang(frontend, exercise), FRONTENDS[frontend]
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
