@@ -20,7 +20,7 @@ import time
 from html import escape
 from pathlib import Path
 
-from course_pkg.i18n import HTML_LANG, LANG_NAMES, LANGS
+from editions import HTML_LANG, LANG_NAMES, LANGS
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"

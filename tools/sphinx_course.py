@@ -16,10 +16,9 @@ from sphinx.search.en import SearchEnglish
 from sphinx.search.ja import SearchJapanese
 from sphinx.search.zh import SearchChinese
 
-from course_pkg.i18n import DEFAULT_LANG, HTML_LANG, LANG_NAMES, LANGS, normalize_lang
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import translations  # noqa: E402
+from editions import DEFAULT_LANG, HTML_LANG, LANG_NAMES, LANGS, normalize_lang  # noqa: E402
 
 # The stale-translation banner: {editions} names the counterparts that changed, each a link.
 BANNER = {

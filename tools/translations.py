@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_pkg.i18n import LANGS
+from editions import LANGS
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"

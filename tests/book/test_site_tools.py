@@ -323,3 +323,19 @@ def test_display_tex_follows_sphinx_paragraph_and_split_rules():
     assert katex_math.display_tex(block(r"a \\ b")) == r"\begin{split}a \\ b\end{split}"
     raw = r"\begin{align*} a &= b \end{align*}"
     assert katex_math.display_tex(block(raw, nowrap=True)) == raw
+
+
+def test_the_build_tools_read_the_editions_without_importing_torch():
+    """Each Sphinx build loads sphinx_course: importing course_pkg (and with it torch) there
+    would cost every edition's build seconds, cached rebuilds included."""
+    tools = "import sys; sys.path.insert(0, 'tools'); import build_site, sphinx_course, translations; "
+    loaded = subprocess.run([sys.executable, "-c", tools + "print(sorted(m for m in sys.modules "
+                             "if m == 'torch' or m.startswith('course_pkg')))"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]", loaded.stdout
+    # ... and they read the package's own list.
+    same = subprocess.run([sys.executable, "-c", tools + "from course_pkg.i18n import LANGS; "
+                           "assert sphinx_course.LANGS == translations.LANGS == build_site.LANGS == LANGS"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr
