@@ -17,6 +17,7 @@ from pathlib import Path
 from course_pkg.teaching import live
 from course_pkg.teaching import widget_specs
 from course_pkg.teaching import widgets as W
+from course_pkg.teaching.language import LANGS
 
 BUDGET_BYTES, BUDGET_MS = 150_000, 100.0
 EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
@@ -40,7 +41,7 @@ SWEEP = """() => {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lang", action="append", choices=["ja", "zh"])
+    parser.add_argument("--lang", action="append", choices=LANGS)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -51,7 +52,7 @@ def main() -> None:
           f"{'max ms':>7} {'/100ms':>7} {'moves':>6}")
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=args.chromium, args=["--headless", "--no-sandbox"])
-        for lang in args.lang or ["ja", "zh"]:
+        for lang in args.lang or LANGS:
             for name, make in EXPLORERS.items():
                 w = make(lang)
                 body = live.page_html(w, with_script=True)

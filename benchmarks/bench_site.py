@@ -22,6 +22,8 @@ import subprocess
 import threading
 from pathlib import Path
 
+from course_pkg.teaching.language import LANGS
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
@@ -96,7 +98,7 @@ def main() -> int:
     print(f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s}  biggest blocking script")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        for lang in ("ja", "zh"):
+        for lang in LANGS:
             for name in pages(lang):
                 w = weigh(browser, f"{base}/{lang}/{name}")
                 size, script = w["blocking"]
@@ -106,14 +108,14 @@ def main() -> int:
         browser.close()
     maps = sum(f.stat().st_size for f in SITE.rglob("*.map"))
     static = {lang: sum(f.stat().st_size for f in (SITE / lang / "_static").rglob("*") if f.is_file())
-              for lang in ("ja", "zh")}
+              for lang in LANGS}
     print(f"source maps shipped: {maps / 1024:.0f} KB; _static per edition: "
           + ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in static.items()))
     if args.lighthouse:
         if not LIGHTHOUSE.exists():
             raise SystemExit(f"{LIGHTHOUSE} missing: (cd .bench && npm i -E lighthouse@12.2.3)")
         print("Lighthouse (mobile, simulated slow 4G): performance / accessibility / best practices")
-        for lang in ("ja", "zh"):
+        for lang in LANGS:
             for name in LIGHTHOUSE_PAGES:
                 scores = lighthouse(f"{base}/{lang}/{name}")
                 print(f"  {lang}/{name:30s} {scores}")

@@ -1,7 +1,7 @@
-"""Build the course website: one Sphinx build per language, plus a root page offering both.
+"""Build the course website: one Sphinx build per edition, plus a root page offering them all.
 
-    python tools/build_site.py            # both languages into _build/html/{ja,zh}
-    python tools/build_site.py --lang ja  # one language
+    python tools/build_site.py            # every edition into _build/html/{ja,zh,en}
+    python tools/build_site.py --lang en  # one edition (repeat --lang for several)
     python tools/build_site.py --fresh    # ignore Sphinx's saved environment (-E)
 
 Notebooks are executed through myst-nb's cache. The cache lives in a folder named after a hash
@@ -17,12 +17,15 @@ import shutil
 import subprocess
 import sys
 import time
+from html import escape
 from pathlib import Path
+
+from editions import HTML_LANG, LANG_NAMES, LANGS
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
-LANGS = {"ja": "ja", "zh": "zh_CN"}
-TITLES = {"ja": "ViT をノートから学ぶ", "zh": "从笔记学 ViT"}
+SPHINX_LANGUAGE = {"ja": "ja", "zh": "zh_CN", "en": "en"}  # Sphinx's name of each edition's language
+TITLES = {"ja": "ViT をノートから学ぶ", "zh": "从笔记学 ViT", "en": "ViT from the notes"}
 
 CONF_OVERRIDES = '''
 # --- course overrides, appended by tools/build_site.py ---------------------------------
@@ -83,7 +86,7 @@ def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> sub
     # skips both when no source changed) and nothing stale is published.
     shutil.rmtree(BUILD / lang / "html" / "_static", ignore_errors=True)
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-c", str(ROOT), "-q",
-           "-D", f"language={LANGS[lang]}", "-D", f"html_title={TITLES[lang]}",
+           "-D", f"language={SPHINX_LANGUAGE[lang]}", "-D", f"html_title={TITLES[lang]}",
            "-D", f"nb_execution_cache_path={cache_dir / lang}",
            "-d", str(BUILD / lang / "doctrees"),
            str(ROOT / "book" / lang), str(BUILD / lang / "html")]
@@ -116,7 +119,7 @@ def follow_progress(procs: dict[str, subprocess.Popen]) -> None:
 
 
 ROOT_INDEX = """<!DOCTYPE html>
-<html lang="ja"><head><meta charset="utf-8">
+<html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ViT from the notes</title>
 <link rel="icon" href="data:,">
@@ -125,22 +128,38 @@ body {{ font-family: "Noto Sans CJK JP", "Noto Sans CJK SC", sans-serif; max-wid
        margin: 4rem auto; padding: 0 1rem; line-height: 1.6; }}
 a.lang {{ display: block; font-size: 1.4rem; margin: 1rem 0; padding: 1rem; border: 1px solid #ccc;
          border-radius: .5rem; text-decoration: none; }}
+a.lang[lang="zh-CN"] {{ font-family: "Noto Sans CJK SC", sans-serif; }}
 </style></head>
 <body>
+<main>
 <h1>ViT from the notes</h1>
-<a class="lang" lang="ja" hreflang="ja" href="ja/00_start.html">日本語 — {ja}</a>
-<a class="lang" lang="zh-CN" hreflang="zh" href="zh/00_start.html">中文 — {zh}</a>
+{links}
+</main>
 </body></html>
 """
 
 
+def root_index(langs=LANGS) -> str:
+    """The root page: one link per edition to its first page, each in its own language."""
+    links = "\n".join(
+        f'<a class="lang" lang="{HTML_LANG[lang]}" hreflang="{HTML_LANG[lang]}" href="{lang}/00_start.html">'
+        f'{escape(LANG_NAMES[lang])} — {escape(TITLES[lang])}</a>' for lang in langs)
+    return ROOT_INDEX.format(links=links)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lang", choices=sorted(LANGS), action="append")
+    parser.add_argument("--lang", choices=LANGS, action="append",
+                        help="build only this edition (repeatable); default: every edition")
     parser.add_argument("--fresh", action="store_true", help="rebuild every page (sphinx -E)")
-    parser.add_argument("--serial", action="store_true", help="build the languages one after another")
+    parser.add_argument("--serial", action="store_true", help="build the editions one after another")
     args = parser.parse_args(argv)
     langs = args.lang or list(LANGS)
+    absent = [lang for lang in langs if not (ROOT / "book" / lang / "_toc.yml").is_file()]
+    if absent:
+        parser.error(f"no edition to build for {', '.join(absent)}: book/<lang>/_toc.yml is missing "
+                     f"({', '.join(str(ROOT / 'book' / lang) for lang in absent)}); every edition of "
+                     f"{LANGS} needs its book folder, or pass --lang to build only some")
 
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True)
@@ -185,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(published)
         # Source maps (6.9 MB of the themes' *.map) help only their developers: not published.
         shutil.copytree(BUILD / lang / "html", published, ignore=shutil.ignore_patterns("*.map"))
-    (BUILD / "html" / "index.html").write_text(ROOT_INDEX.format(**TITLES), encoding="utf-8")
+    (BUILD / "html" / "index.html").write_text(root_index(), encoding="utf-8")
     print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'} "
           f"(package hash {key})")
     return 0

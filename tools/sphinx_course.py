@@ -1,36 +1,59 @@
-"""Sphinx extension of the course site: language switcher, stale-translation banner, search.
+"""Sphinx extension of the course site: language switch, stale-translation banner, search.
 
-Each language is a separate Sphinx build of ``book/<lang>`` into ``_build/html/<lang>``;
-a page links to the same page of the other edition at ``../<other>/<pagename>.html``.
+Each edition (``course_pkg.teaching.language.LANGS``) is a separate Sphinx build of ``book/<lang>`` into
+``_build/html/<lang>``; a page links to the same page of every other edition at
+``../<other>/<pagename>.html``.
 """
 from __future__ import annotations
 
+import html
 import logging
 import re
 import sys
 from pathlib import Path
 
+from sphinx.search.en import SearchEnglish
 from sphinx.search.ja import SearchJapanese
 from sphinx.search.zh import SearchChinese
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import translations  # noqa: E402
+from editions import DEFAULT_LANG, HTML_LANG, LANG_NAMES, LANGS, normalize_lang  # noqa: E402
 
-LANG_NAMES = {"ja": "日本語", "zh": "中文"}
+# The stale-translation banner: {editions} names the counterparts that changed, each a link.
 BANNER = {
-    "ja": "この翻訳は最新ではない可能性があります：中国語版がこのページの最後の同期の後に更新されました。",
-    "zh": "本页译文可能已过时：日文版在上次同步之后有更新。",
+    "ja": "この翻訳は最新ではない可能性があります：このページの最後の同期の後に{editions}が更新されました。",
+    "zh": "本页译文可能已过时：{editions}在上次同步之后有更新。",
+    "en": "This translation may be out of date: the {editions} of this page changed after its last sync.",
 }
+# What the banner calls each edition, in the reader's language.
+EDITION_NAMES = {
+    "ja": {"ja": "日本語版", "zh": "中国語版", "en": "英語版"},
+    "zh": {"ja": "日文版", "zh": "中文版", "en": "英文版"},
+    "en": {"ja": "Japanese", "zh": "Chinese", "en": "English"},
+}
+
+
+def join_editions(lang: str, others: list[str], link=lambda other, text: text) -> str:
+    """The editions ``others`` as one phrase of ``lang``, each name passed through ``link``:
+    中国語版と英語版, 日文版和英文版, "Japanese and Chinese editions"."""
+    names = [link(other, EDITION_NAMES[lang][other]) for other in others]
+    if lang == "ja":
+        return "と".join(names)
+    if lang == "zh":
+        return "和".join(names)
+    phrase = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return phrase + (" edition" if len(names) == 1 else " editions")
 
 
 # The theme's buttons, in the reader's language (the themes have no Japanese/Chinese for these).
 UI = {
     "ja": {"chapters": "章の一覧", "contents": "このページの目次", "color_mode": "表示の色（ライト／ダーク／システム）",
-           "search": "検索", "search_placeholder": "用語や章を検索…"},
+           "search": "検索", "search_placeholder": "用語や章を検索…", "editions": "言語"},
     "zh": {"chapters": "章节列表", "contents": "本页目录", "color_mode": "显示颜色（浅色／深色／跟随系统）",
-           "search": "搜索", "search_placeholder": "搜索术语或章节…"},
+           "search": "搜索", "search_placeholder": "搜索术语或章节…", "editions": "语言"},
     "en": {"chapters": "Chapters", "contents": "Contents of this page", "color_mode": "Colours (light / dark / system)",
-           "search": "Search", "search_placeholder": "Search terms or chapters…"},
+           "search": "Search", "search_placeholder": "Search terms or chapters…", "editions": "Language"},
 }
 DESCRIPTION_CHARS = 150
 
@@ -59,34 +82,46 @@ def page_description(doctree) -> str:
 
 
 def short_lang(language: str | None) -> str:
-    return "zh" if (language or "").lower().startswith("zh") else "ja"
+    """The edition of a Sphinx ``language`` ('ja', 'zh_CN', 'en'; none gives 'ja'); ValueError
+    naming any other."""
+    return normalize_lang(language) or DEFAULT_LANG
 
 
-def counterpart_url(pagename: str, lang: str) -> str:
-    """Relative URL from ``<lang>/<pagename>.html`` to the same page of the other edition."""
-    other = "zh" if lang == "ja" else "ja"
+def counterpart_url(pagename: str, lang: str, other: str) -> str:
+    """Relative URL from ``<lang>/<pagename>.html`` to the same page of edition ``other``."""
     depth = pagename.count("/") + 1
     return "../" * depth + f"{other}/{pagename}.html"
 
 
-def banner_html(lang: str) -> str:
+def editions(pagename: str, lang: str) -> list[dict]:
+    """Every edition as the language switch shows it: name, BCP 47 tag, link (None for ``lang``)."""
+    return [{"lang": other, "tag": HTML_LANG[other], "name": LANG_NAMES[other],
+             "url": None if other == lang else counterpart_url(pagename, lang, other)}
+            for other in LANGS]
+
+
+def banner_html(lang: str, pagename: str, stale: list[str]) -> str:
+    """The banner of a page whose counterparts ``stale`` changed since the last sync, linking them."""
+    def link(other, text):
+        return (f'<a href="{counterpart_url(pagename, lang, other)}" hreflang="{HTML_LANG[other]}">'
+                f'{html.escape(text)}</a>')
+
+    text = BANNER[lang].format(editions=join_editions(lang, stale, link))
     return (f'<div class="course-stale-translation admonition warning" role="note">'
-            f'<p>{BANNER[lang]}</p></div>\n')
+            f'<p>{text}</p></div>\n')
 
 
 def _page_context(app, pagename, templatename, context, doctree):
     lang = short_lang(app.config.language)
-    other = "zh" if lang == "ja" else "ja"
     context["course_lang"] = lang
-    context["course_other_lang"] = other
-    context["course_other_name"] = LANG_NAMES[other]
-    context["course_other_url"] = counterpart_url(pagename, lang)
+    context["course_editions"] = editions(pagename, lang)
     context["course_ui"] = UI[lang]
     context["course_description"] = page_description(doctree)
     book = Path(app.srcdir).parent
     if doctree is not None and "body" in context and "/" not in pagename:
-        if translations.stale_counterpart(book, lang, pagename):
-            context["body"] = banner_html(lang) + context["body"]
+        stale = translations.stale_counterparts(book, lang, pagename)
+        if stale:
+            context["body"] = banner_html(lang, pagename, stale) + context["body"]
 
 
 # --- Search: the glossary's terms are words of the index --------------------------------------
@@ -137,6 +172,13 @@ class CourseJapanese(_GlossaryWords, SearchJapanese):
     def init(self, options: dict) -> None:
         super().init(options)
         self._load_glossary(options)
+
+
+class CourseEnglish(SearchEnglish):
+    """Sphinx's English search (Porter stemming: "embeddings" finds "embedding"), with the
+    course's snippets (course_search.js: article text only, no TeX)."""
+
+    js_splitter_code = _GlossaryWords.js_splitter_code
 
 
 class CourseChinese(_GlossaryWords, SearchChinese):
@@ -193,6 +235,7 @@ def setup(app):
     app.connect("env-get-outdated", _reindex_when_the_words_change)
     app.add_search_language(CourseJapanese)
     app.add_search_language(CourseChinese)
+    app.add_search_language(CourseEnglish)
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -29,7 +29,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..teaching.language import LANGS, normalize_lang, tr
+from ..teaching.language import DEFAULT_LANG, lang_of_path, normalize_lang, tr
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
@@ -114,14 +114,11 @@ def strip_solutions(source: str, lang: str, where: str = "cell") -> tuple[str, i
 
 
 def notebook_lang(nb: dict, path: Path) -> str:
-    """``metadata.course.lang``, else a ``ja``/``zh`` folder in ``path``, else 'ja'."""
+    """``metadata.course.lang``, else an edition's folder in ``path`` (``solutions/en/``), else 'ja'."""
     lang = nb.get("metadata", {}).get("course", {}).get("lang")
     if lang:
         return normalize_lang(lang)
-    for part in reversed(Path(path).parts):
-        if part in LANGS:
-            return part
-    return "ja"
+    return lang_of_path(path) or DEFAULT_LANG
 
 
 def make_exercise(nb: dict, path: Path | str = "notebook") -> dict:

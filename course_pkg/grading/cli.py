@@ -33,6 +33,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..teaching.language import LANGS
 from . import assignments
 from .grade import fail_all, fingerprint, grade_notebook, new_seed
 from .messages import msg
@@ -55,7 +56,7 @@ def parse_args(argv):
                    help=f"one of {sorted(assignments.MODULES)}, a variant <assignment>_<label>"
                         ", or an assignment of --checks DIR")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lang", choices=["ja", "zh", "en"], default=None,
+    p.add_argument("--lang", choices=LANGS, default=None,
                    help="feedback language when neither the notebook's metadata nor its "
                         "folder (ja/zh/en) says")
     p.add_argument("--checks", type=Path, default=None,
@@ -67,7 +68,7 @@ def parse_args(argv):
     p.add_argument("--student", default=None, help="grade only this student (id or name)")
     p.add_argument("--shard", default=None, metavar="K/N",
                    help="grade part K of N of the class (1 <= K <= N; needs --seed)")
-    p.add_argument("--ui-lang", choices=["ja", "zh", "en"], default="en",
+    p.add_argument("--ui-lang", choices=LANGS, default="en",
                    help="language of the summary and OUT/summary.html")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--regrade", action="store_true", help="grade everyone again")

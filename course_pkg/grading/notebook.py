@@ -15,9 +15,9 @@ import json
 import os
 import re
 import stat
-from pathlib import Path
 
 from .._moved import MOVED
+from ..teaching.language import LANGS, lang_of_path
 from .text import clean
 
 MAX_BYTES = 20 * 2**20
@@ -137,7 +137,7 @@ def _lang_code(value) -> str | None:
     if not isinstance(value, str):
         return None
     short = value.strip().replace("-", "_").split("_")[0].lower()
-    return short if short in ("ja", "zh", "en") else None
+    return short if short in LANGS else None
 
 
 def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
@@ -147,11 +147,7 @@ def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
         lang, _ = course_metadata(nb)
         if lang:
             return lang
-    if path is not None:
-        for part in reversed(Path(os.fsdecode(path)).parts):
-            if part in ("ja", "zh", "en"):
-                return part
-    return default
+    return (lang_of_path(path) if path is not None else None) or default
 
 
 def _source(cell: dict) -> str:

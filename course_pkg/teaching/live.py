@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .language import tr
+from .language import HTML_LANG, tr
 
 ENV = "COURSE_LIVE_WIDGETS"
 SCRIPT = Path(__file__).with_name("assets") / "live-widgets.js"
@@ -130,7 +130,7 @@ def page_html(explorer, with_script: bool | None = None) -> str:
     global _emitted_script
     payload = json.dumps(bundle(explorer), ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("</", "<\\/")  # never close the <script> element early
-    lang = {"zh": "zh-CN"}.get(explorer.lang, explorer.lang)
+    lang = HTML_LANG[explorer.lang]
     parts = [f'<div class="course-live tex2jax_ignore mathjax_ignore" lang="{lang}" '
              f'data-widget="{html.escape(explorer.widget)}">',
              f'<script type="application/json" class="course-live-data">{payload}</script></div>']

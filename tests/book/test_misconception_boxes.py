@@ -8,10 +8,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course_pkg.teaching.language import LANGS
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "book").glob("*/[0-9][0-9]_*.ipynb")) + sorted((ROOT / "solutions").glob("*/*.ipynb"))
 PARTS = {"ja": ("よくある誤解", "**ノートの記述**", "**正しくは**", "出典："),
-         "zh": ("常见误区", "**笔记中的说法**", "**正确的理解**", "出处：")}
+         "zh": ("常见误区", "**笔记中的说法**", "**正确的理解**", "出处："),
+         "en": ("Common misconception", "**What the note says**", "**What is correct**", "Sources:")}
 BOX = re.compile(r"```\{admonition\}[^\n]*\n.*?\n```", re.S)
 CITATION = re.compile(r"et al\.\s*[（(,]\s*\d{4}|et al\., \d{4}")   # "Chen et al., 2021" in the text
 MAX_POINTS_CHARS = 450          # the longest correction today is about 400
@@ -51,8 +54,9 @@ def test_boxes_are_short_with_sources_apart(path):
 
 
 def test_every_edition_has_boxes():
-    counts = {lang: sum(1 for p in NOTEBOOKS if p.parent.name == lang for _ in boxes(p)) for lang in PARTS}
-    assert counts["ja"] == counts["zh"] > 0, counts
+    assert set(PARTS) == set(LANGS)
+    counts = {lang: sum(1 for p in NOTEBOOKS if p.parent.name == lang for _ in boxes(p)) for lang in LANGS}
+    assert len(set(counts.values())) == 1 and counts[LANGS[0]] > 0, counts
 
 
 @pytest.mark.parametrize("box, expected", [
@@ -66,6 +70,14 @@ def test_every_edition_has_boxes():
 ])
 def test_the_checker_catches(box, expected):
     assert any(expected in p for p in box_problems("ja", box)), box_problems("ja", box)
+
+
+def test_the_checker_reads_english_boxes():
+    box = ("```{admonition} Common misconception\n:class: warning\n**What the note says** (seed 002): "
+           "「内積は似ている度合い」 (the dot product says how alike two vectors are).\n\n"
+           "**What is correct**: it grows with length too.\n\nSources: Vaswani et al. (2017) eq. (1).\n```")
+    assert box_problems("en", box) == []
+    assert "needs exactly one line starting with 'Sources:'" in box_problems("en", box.replace("Sources:", "Source -"))
 
 
 def test_the_checker_passes_a_good_box():

@@ -1,4 +1,4 @@
-"""The JA and ZH editions are the same book: same pages, same code, same figures."""
+"""The editions (ja, zh, en) are the same book: same pages, same code, same figures."""
 from __future__ import annotations
 
 import json
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from course_pkg.teaching.language import LANGS
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOK = ROOT / "book"
@@ -30,38 +32,49 @@ def _toc_files(lang: str) -> list[str]:
     return files
 
 
-def test_both_editions_have_the_same_pages():
-    ja, zh = _sources("ja"), _sources("zh")
-    assert ja, "book/ja has no pages"
-    assert ja == zh, f"only in ja: {sorted(ja - zh)}; only in zh: {sorted(zh - ja)}"
+FIRST, OTHERS = LANGS[0], LANGS[1:]
 
 
-def test_both_tables_of_contents_list_the_same_files_in_the_same_order():
-    assert _toc_files("ja") == _toc_files("zh")
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_edition_has_the_same_pages(lang):
+    first, other = _sources(FIRST), _sources(lang) if (BOOK / lang).is_dir() else set()
+    assert first, f"book/{FIRST} has no pages"
+    assert first == other, (f"only in {FIRST}: {sorted(first - other)}; "
+                            f"only in {lang}: {sorted(other - first)}")
 
 
-def test_every_toc_entry_exists():
-    for lang in ("ja", "zh"):
-        for f in _toc_files(lang):
-            if f.startswith("exercises/"):
-                src = ROOT / "exercises" / lang / (Path(f).name + ".ipynb")
-            else:
-                src = next((BOOK / lang / f"{f}{s}" for s in (".ipynb", ".md")
-                            if (BOOK / lang / f"{f}{s}").exists()), None)
-            assert src is not None and src.exists(), f"{lang}/_toc.yml lists {f!r}, which does not exist"
+@pytest.mark.parametrize("lang", OTHERS)
+def test_every_table_of_contents_lists_the_same_files_in_the_same_order(lang):
+    assert _toc_files(FIRST) == _toc_files(lang)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in _sources("ja") if n.endswith(".ipynb")))
-def test_code_cells_are_identical(name):
-    ja, zh = _code_cells(BOOK / "ja" / name), _code_cells(BOOK / "zh" / name)
-    assert len(ja) == len(zh), f"{name}: {len(ja)} code cells in ja, {len(zh)} in zh"
-    for i, (a, b) in enumerate(zip(ja, zh)):
-        assert a == b, f"{name}: code cell {i} differs between ja and zh"
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_toc_entry_exists(lang):
+    for f in _toc_files(lang):
+        if f.startswith("exercises/"):
+            src = ROOT / "exercises" / lang / (Path(f).name + ".ipynb")
+        else:
+            src = next((BOOK / lang / f"{f}{s}" for s in (".ipynb", ".md")
+                        if (BOOK / lang / f"{f}{s}").exists()), None)
+        assert src is not None and src.exists(), f"{lang}/_toc.yml lists {f!r}, which does not exist"
 
 
-@pytest.mark.parametrize("name", sorted(n for n in _sources("ja") if n.endswith(".ipynb")))
+NOTEBOOKS = sorted(n for n in _sources(FIRST) if n.endswith(".ipynb"))
+
+
+@pytest.mark.parametrize("lang", OTHERS)
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_code_cells_are_identical(name, lang):
+    first, other = _code_cells(BOOK / FIRST / name), _code_cells(BOOK / lang / name)
+    assert len(first) == len(other), f"{name}: {len(first)} code cells in {FIRST}, {len(other)} in {lang}"
+    for i, (a, b) in enumerate(zip(first, other)):
+        assert a == b, (f"{name}: code cell {i} differs between {FIRST} and {lang} "
+                        f"(python tools/translations.py sync-code --from {FIRST} copies them)")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_chapters_are_stored_without_outputs(name):
-    for lang in ("ja", "zh"):
+    for lang in LANGS:
         nb = json.loads((BOOK / lang / name).read_text(encoding="utf-8"))
         with_output = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")]
         assert not with_output, f"{lang}/{name}: cells {with_output} have stored outputs"
@@ -72,15 +85,16 @@ def _figures(page: Path) -> int:
     return len(re.findall(r'<img [^>]*src="[^"]*_images/', html))
 
 
-def test_built_editions_show_the_same_figures():
+@pytest.mark.parametrize("lang", OTHERS)
+def test_built_editions_show_the_same_figures(lang):
     if not (SITE / "index.html").exists():
         pytest.skip("site not built (tools/test.sh builds it before the suite)")
-    pages = sorted(p.relative_to(SITE / "ja") for p in (SITE / "ja").glob("[0-9]*.html"))
-    assert pages, "the built ja edition has no chapter pages"
+    pages = sorted(p.relative_to(SITE / FIRST) for p in (SITE / FIRST).glob("[0-9]*.html"))
+    assert pages, f"the built {FIRST} edition has no chapter pages"
     for rel in pages:
-        zh = SITE / "zh" / rel
-        assert zh.exists(), f"{rel} is built in ja but not in zh"
-        assert _figures(SITE / "ja" / rel) == _figures(zh), f"{rel}: different number of figures"
+        other = SITE / lang / rel
+        assert other.exists(), f"{rel} is built in {FIRST} but not in {lang}"
+        assert _figures(SITE / FIRST / rel) == _figures(other), f"{rel}: different number of figures"
 
 
 def test_translation_state_covers_every_page():
@@ -89,5 +103,6 @@ def test_translation_state_covers_every_page():
     import translations
 
     state = translations.load_state()
-    missing = [p for p in translations.pages() if p not in state]
-    assert not missing, f"pages never synced (run tools/translations.py sync PAGE): {missing}"
+    missing = [f"{lang}/{page}" for page in translations.pages() for lang in LANGS
+               if translations.page_source(translations.BOOK, lang, page) and lang not in state.get(page, {})]
+    assert not missing, f"editions of pages never synced (run tools/translations.py sync PAGE): {missing}"

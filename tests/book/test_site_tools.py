@@ -17,12 +17,18 @@ import build_site  # noqa: E402
 import sphinx_course  # noqa: E402
 import translations  # noqa: E402
 
+from course_pkg.teaching.language import LANGS  # noqa: E402
 
-def _mini_book(tmp_path: Path) -> Path:
+PAGE_TEXT = {"ja": "# ページ\n\n注意機構の説明。\n", "zh": "# 页面\n\n注意力机制的说明。\n",
+             "en": "# Page\n\nHow attention works.\n"}
+ADDED = {"ja": "\n新しい段落。\n", "zh": "\n新增的一段。\n", "en": "\nA new paragraph.\n"}
+
+
+def _mini_book(tmp_path: Path, langs=LANGS) -> Path:
     book = tmp_path / "book"
-    for lang, text in (("ja", "# ページ\n\n注意機構の説明。\n"), ("zh", "# 页面\n\n注意力机制的说明。\n")):
+    for lang in langs:
         (book / lang).mkdir(parents=True)
-        (book / lang / "page.md").write_text(text, encoding="utf-8")
+        (book / lang / "page.md").write_text(PAGE_TEXT[lang], encoding="utf-8")
         (book / lang / "index.md").write_text("# top\n\n```{toctree}\npage\n```\n", encoding="utf-8")
     return book
 
@@ -34,49 +40,149 @@ def _build(book: Path, lang: str, out: Path) -> str:
         f"import sys; sys.path.insert(0, {str(ROOT / 'tools')!r})\n"
         "extensions = ['myst_parser', 'sphinx_course']\nhtml_theme = 'basic'\n", encoding="utf-8")
     subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", "-c", str(conf),
-                    "-D", f"language={'ja' if lang == 'ja' else 'zh_CN'}",
+                    "-D", f"language={build_site.SPHINX_LANGUAGE[lang]}",
                     str(book / lang), str(out)], check=True)
     return (out / "page.html").read_text(encoding="utf-8")
 
 
-def test_banner_appears_only_after_the_counterpart_changes(tmp_path):
+def _banner(html: str) -> str | None:
+    found = re.search(r'<div class="course-stale-translation[^>]*>(.*?)</div>', html, re.S)
+    return found[1] if found else None
+
+
+def _edit(book: Path, lang: str) -> None:
+    page = book / lang / "page.md"
+    page.write_text(page.read_text(encoding="utf-8") + ADDED[lang], encoding="utf-8")
+
+
+def test_banner_names_exactly_the_counterparts_that_changed(tmp_path):
     book = _mini_book(tmp_path)
     translations.sync(book, ["page", "index"])
-    assert "course-stale-translation" not in _build(book, "ja", tmp_path / "out1")
+    assert all(_banner(_build(book, lang, tmp_path / f"synced-{lang}")) is None for lang in LANGS)
 
-    zh = book / "zh" / "page.md"
-    zh.write_text(zh.read_text(encoding="utf-8") + "\n新增的一段。\n", encoding="utf-8")
-    html = _build(book, "ja", tmp_path / "out2")
-    assert "course-stale-translation" in html
-    assert sphinx_course.BANNER["ja"] in html
-    # The changed edition itself is not flagged: its counterpart did not change.
-    assert "course-stale-translation" not in _build(book, "zh", tmp_path / "out3")
+    _edit(book, "zh")
+    for lang in ("ja", "en"):  # both other editions say that the Chinese one changed, with a link
+        banner = _banner(_build(book, lang, tmp_path / f"zh-changed-{lang}"))
+        assert banner is not None, lang
+        assert 'href="../zh/page.html"' in banner and "../ja/" not in banner and "../en/" not in banner
+        assert sphinx_course.EDITION_NAMES[lang]["zh"] in banner
+    # The changed edition itself is not flagged: its counterparts did not change.
+    assert _banner(_build(book, "zh", tmp_path / "zh-changed-zh")) is None
 
+    _edit(book, "en")
+    banner = _banner(_build(book, "ja", tmp_path / "two-changed-ja"))
+    assert "中国語版</a>と<a" in banner and "英語版" in banner
+    banner = _banner(_build(book, "zh", tmp_path / "two-changed-zh"))
+    assert 'href="../en/page.html"' in banner and "../ja/" not in banner
     translations.sync(book, ["page"])
-    assert "course-stale-translation" not in _build(book, "ja", tmp_path / "out4")
+    assert all(_banner(_build(book, lang, tmp_path / f"resynced-{lang}")) is None for lang in LANGS)
 
 
-def test_fingerprint_ignores_outputs_but_not_sources(tmp_path):
-    nb = {"cells": [{"cell_type": "code", "source": ["x = 1"], "outputs": [], "metadata": {},
+@pytest.mark.parametrize("lang", LANGS)
+def test_banner_text_exists_in_every_edition(lang):
+    others = [o for o in LANGS if o != lang]
+    one, two = (sphinx_course.banner_html(lang, "p", stale) for stale in (others[:1], others))
+    assert one != two and all(sphinx_course.EDITION_NAMES[lang][o] in two for o in others)
+    assert sphinx_course.UI[lang]["editions"] and sphinx_course.BANNER[lang]
+
+
+def test_english_banner_reads_as_a_sentence():
+    assert sphinx_course.join_editions("en", ["ja"]) == "Japanese edition"
+    assert sphinx_course.join_editions("en", ["ja", "zh"]) == "Japanese and Chinese editions"
+    assert sphinx_course.join_editions("zh", ["ja", "en"]) == "日文版和英文版"
+
+
+def test_a_page_missing_from_one_edition_is_synced_for_the_others(tmp_path):
+    book = _mini_book(tmp_path, langs=("ja", "zh"))
+    warnings = translations.sync(book, ["page"])
+    assert warnings == ["page: no en edition; recorded ja, zh"]
+    assert translations.stale_counterparts(book, "ja", "page") == []
+    (book / "en").mkdir()
+    (book / "en" / "page.md").write_text(PAGE_TEXT["en"], encoding="utf-8")
+    # An edition that appears later was never synced: the others say so until it is.
+    assert translations.stale_counterparts(book, "ja", "page") == ["en"]
+    assert translations.stale_counterparts(book, "en", "page") == []  # ja and zh match the record
+    with pytest.raises(SystemExit, match="'nowhere'.*no edition"):
+        translations.sync(book, ["nowhere"])
+
+
+def test_fingerprint_follows_the_prose_not_the_code_or_outputs(tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
+                    {"cell_type": "code", "source": ["x = 1"], "outputs": [], "metadata": {},
                      "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "a.ipynb"
     path.write_text(json.dumps(nb))
     before = translations.fingerprint(path)
-    nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
+    nb["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
     path.write_text(json.dumps(nb))
     assert translations.fingerprint(path) == before
-    nb["cells"][0]["source"] = ["x = 2"]
+    # Code is identical in every edition and copied by sync-code: it never makes a translation stale.
+    nb["cells"][1]["source"] = ["x = 2"]
+    path.write_text(json.dumps(nb))
+    assert translations.fingerprint(path) == before
+    nb["cells"][0]["source"] = ["# Another title"]
+    path.write_text(json.dumps(nb))
+    assert translations.fingerprint(path) != before
+    nb["cells"].append({"cell_type": "code", "source": [], "outputs": [], "metadata": {}, "execution_count": None})
     path.write_text(json.dumps(nb))
     assert translations.fingerprint(path) != before
 
 
-@pytest.mark.parametrize("page,lang,expected", [
-    ("03_self_attention", "ja", "../zh/03_self_attention.html"),
-    ("exercises/01_attention", "zh", "../../ja/exercises/01_attention.html"),
-    ("search", "zh", "../ja/search.html"),
+@pytest.mark.parametrize("page,lang,other,expected", [
+    ("03_self_attention", "ja", "zh", "../zh/03_self_attention.html"),
+    ("03_self_attention", "zh", "en", "../en/03_self_attention.html"),
+    ("exercises/01_attention", "en", "ja", "../../ja/exercises/01_attention.html"),
+    ("search", "zh", "ja", "../ja/search.html"),
 ])
-def test_language_switcher_points_at_the_counterpart(page, lang, expected):
-    assert sphinx_course.counterpart_url(page, lang) == expected
+def test_language_switch_points_at_the_counterpart(page, lang, other, expected):
+    assert sphinx_course.counterpart_url(page, lang, other) == expected
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_language_switch_offers_every_edition_and_links_the_others(lang):
+    shown = sphinx_course.editions("exercises/01_attention", lang)
+    assert [e["lang"] for e in shown] == list(LANGS)
+    for e in shown:
+        if e["lang"] == lang:
+            assert e["url"] is None
+        else:
+            assert e["url"] == f"../../{e['lang']}/exercises/01_attention.html"
+    assert len({e["name"] for e in shown}) == len(LANGS) and len({e["tag"] for e in shown}) == len(LANGS)
+
+
+@pytest.mark.parametrize("language,lang", [("ja", "ja"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en"),
+                                           ("en_GB", "en"), (None, "ja")])
+def test_sphinx_language_maps_to_its_edition(language, lang):
+    assert sphinx_course.short_lang(language) == lang
+
+
+def test_a_language_without_an_edition_is_named():
+    with pytest.raises(ValueError, match="'fr'.*expected one of"):
+        sphinx_course.short_lang("fr")
+
+
+def test_root_page_offers_every_edition_in_its_own_language():
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.found.append(dict(attrs))
+
+    page = build_site.root_index()
+    parser = Links()
+    parser.found = []
+    parser.feed(page)
+    assert [a["href"] for a in parser.found] == [f"{lang}/00_start.html" for lang in LANGS]
+    assert [a["lang"] for a in parser.found] == ["ja", "zh-CN", "en"]
+    assert all(build_site.TITLES[lang] in page for lang in LANGS) and "<main>" in page
+
+
+def test_every_edition_has_a_sphinx_language_and_a_title():
+    assert set(build_site.SPHINX_LANGUAGE) == set(build_site.TITLES) == set(LANGS)
+    assert set(sphinx_course.UI) == set(sphinx_course.BANNER) == set(sphinx_course.EDITION_NAMES) == set(LANGS)
 
 
 def test_cache_key_changes_when_the_package_changes(tmp_path, monkeypatch):
@@ -217,3 +323,19 @@ def test_display_tex_follows_sphinx_paragraph_and_split_rules():
     assert katex_math.display_tex(block(r"a \\ b")) == r"\begin{split}a \\ b\end{split}"
     raw = r"\begin{align*} a &= b \end{align*}"
     assert katex_math.display_tex(block(raw, nowrap=True)) == raw
+
+
+def test_the_build_tools_read_the_editions_without_importing_torch():
+    """Each Sphinx build loads sphinx_course: importing course_pkg (and with it torch) there
+    would cost every edition's build seconds, cached rebuilds included."""
+    tools = "import sys; sys.path.insert(0, 'tools'); import build_site, sphinx_course, translations; "
+    loaded = subprocess.run([sys.executable, "-c", tools + "print(sorted(m for m in sys.modules "
+                             "if m == 'torch' or m.startswith('course_pkg')))"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "[]", loaded.stdout
+    # ... and they read the package's own list.
+    same = subprocess.run([sys.executable, "-c", tools + "from course_pkg.teaching.language import LANGS; "
+                           "assert sphinx_course.LANGS == translations.LANGS == build_site.LANGS == LANGS"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert same.returncode == 0, same.stderr

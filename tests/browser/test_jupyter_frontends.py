@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from course_pkg.teaching.language import LANGS
+
 from .conftest import ROOT
 
 pytest.importorskip("jupyterlab", reason="JupyterLab is installed by tools/install.sh (extra 'book')")
@@ -28,7 +31,15 @@ pytest.importorskip("notebook", reason="Notebook 7 is installed by tools/install
 EXERCISES = sorted(p.stem for p in (ROOT / "solutions" / "ja").glob("*.ipynb"))
 # JupyterLab with the Japanese notebooks, Notebook 7 with the Chinese ones.
 # "?reset": JupyterLab would otherwise restore the tabs of the previous test's workspace.
-FRONTENDS = {"lab": ("ja", "lab/tree/{}.ipynb?reset"), "notebook7": ("zh", "notebooks/{}.ipynb")}
+FRONTENDS = {"lab": "lab/tree/{}.ipynb?reset", "notebook7": "notebooks/{}.ipynb"}
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+def _lang(frontend: str, exercise: str) -> str:
+    """The edition a frontend opens an exercise in: the editions take turns over the exercises,
+    each frontend starting at another one, so that both frontends show every edition."""
+    turn = EXERCISES.index(exercise) + sorted(FRONTENDS).index(frontend)
+    return LANGS[turn % len(LANGS)]
 
 # Errors Notebook 7's own front end raises with any notebook, an empty one too ("Run All" from
 # the command registry; the notebook page has no file browser). They are not the widgets'.
@@ -47,7 +58,7 @@ def jupyter(tmp_path_factory):
     """A Jupyter server over a folder holding copies of the solution notebooks."""
     home = tmp_path_factory.mktemp("jupyter")
     work = home / "work"
-    for lang in ("ja", "zh"):
+    for lang in LANGS:
         (work / lang).mkdir(parents=True)
         for name in EXERCISES:
             shutil.copy(ROOT / "solutions" / lang / f"{name}.ipynb", work / lang / f"{name}.ipynb")
@@ -98,10 +109,10 @@ def _move_first_slider(page) -> None:
     page.mouse.up()
 
 
-@pytest.mark.parametrize("frontend", sorted(FRONTENDS))
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise,frontend", [
+    pytest.param(e, f, id=f"{e}-{f}-{_lang(f, e)}") for e in EXERCISES for f in sorted(FRONTENDS)])
 def test_widget_is_live_in_the_frontend(browser, jupyter, shots, frontend, exercise):
-    lang, path = FRONTENDS[frontend]
+    lang, path = _lang(frontend, exercise), FRONTENDS[frontend]
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
     page = context.new_page()
     external, errors = [], []
@@ -126,9 +137,14 @@ def test_widget_is_live_in_the_frontend(browser, jupyter, shots, frontend, exerc
         unrun = page.evaluate(f"() => {prompts}.map(p => p.textContent.trim()).filter(t => !/\\[\\d+\\]/.test(t))")
         assert not unrun, f"Run All stopped early (a cell raised an error): prompts {unrun}"
         before = _image_sources(page)
+        labels = page.eval_on_selector_all(".jp-OutputArea-output .widget-label, .jp-OutputArea-output button",
+                                           "els => els.map(e => e.textContent.trim()).filter(t => t)")
+        assert labels, "the widget shows no labels"
+        if lang == "en":  # the notebook's metadata says English: so do the widget's labels
+            assert not [t for t in labels if CJK.search(t)], labels
         widget = page.locator(".jp-OutputArea-output:has(.widget-slider)").first
         widget.scroll_into_view_if_needed()
-        widget.screenshot(path=str(shots / f"{frontend}_{exercise}.png"))
+        widget.screenshot(path=str(shots / f"{frontend}_{lang}_{exercise}.png"))
         # Moving a slider makes the kernel redraw the figure.
         _move_first_slider(page)
         page.wait_for_function(f"before => {IMAGES}.map(i => i.src).some(s => !before.includes(s))",

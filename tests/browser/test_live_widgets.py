@@ -5,12 +5,13 @@ Two layers:
 * each explorer's page version (``course_pkg.teaching.live.page_html``), written to a file and opened
   from ``file://``: every control is moved over at least 20 settings and the numbers the page
   computes and draws are compared with ``course_pkg``'s for the same setting, to 1e-6;
-* every page of the built site (both editions) that holds a live widget: it mounts, every
+* every page of the built site (every edition) that holds a live widget: it mounts, every
   control changes the figure and its alt text, nothing is requested from outside, no error.
 """
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +20,17 @@ import pytest
 from course_pkg.teaching import live
 from course_pkg.teaching import widgets as W
 from course_pkg.models.attention import scaled_dot_product_attention
+from course_pkg.teaching.language import HTML_LANG, LANGS
 
 from .conftest import SITE
 
-LANGS = ("ja", "zh")
 TOL = 1e-6
 THEME_NOISE = "Got invalid theme mode"  # pydata-sphinx-theme logs it on every page (issue 11's)
 
 
 def _page(tmp: Path, name: str, explorer) -> str:
     """A file:// page holding the explorer's page version (as the site embeds it)."""
-    lang = {"zh": "zh-CN"}.get(explorer.lang, explorer.lang)
+    lang = HTML_LANG[explorer.lang]
     body = live.page_html(explorer, with_script=True)
     path = tmp / f"{name}_{explorer.lang}.html"
     path.write_text(f'<!DOCTYPE html><html lang="{lang}" data-content_root="./"><head><meta charset="utf-8">'
@@ -192,6 +193,9 @@ def test_attention_page_keyboard_and_phone(browser, tmp_path, shots):
 
 # --- the built site --------------------------------------------------------------------------
 
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
 def _live_pages() -> list:
     if not (SITE / "index.html").exists():
         return [pytest.param("ja", "exercises/01_attention.html", id="site-not-built-yet")]
@@ -215,6 +219,9 @@ def test_every_live_widget_of_the_site_moves(browser, server, shots, lang, page)
         for i in range(n):
             bundle = p.evaluate("i => document.querySelectorAll('.course-live')[i].courseLive.bundle", i)
             assert bundle["lang"] == lang
+            if lang == "en":  # labels, read-outs, alt text and note are English
+                shown = p.evaluate("i => document.querySelectorAll('.course-live')[i].innerText", i) + visit.alt(i)
+                assert not CJK.search(shown), shown
             for c in bundle["controls"]:
                 figure = p.evaluate("i => document.querySelectorAll('.course-live')[i]"
                                     ".querySelector('.cl-figure').innerHTML", i)
@@ -261,7 +268,8 @@ def _no_transpose(x, num_heads):
     return x.reshape(B, num_heads, N, D // num_heads)
 
 
-@pytest.mark.parametrize("lang,fn", [("ja", "split_heads"), ("zh", "split_heads"), ("ja", "no_transpose")])
+@pytest.mark.parametrize("lang,fn", [("ja", "split_heads"), ("zh", "split_heads"), ("en", "split_heads"),
+                                     ("ja", "no_transpose"), ("en", "no_transpose")])
 def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
     from course_pkg.models.attention import merge_heads, split_heads
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def test_region_replaced_hints_kept_at_indentation(lang):
     assert gen.tr(gen.MESSAGES, "stub", lang=lang) in lines[4]
     ns = {}
     exec(new, ns)
-    with pytest.raises(NotImplementedError, match=gen.tr(gen.MESSAGES, "stub", lang=lang)):
+    with pytest.raises(NotImplementedError, match=re.escape(gen.tr(gen.MESSAGES, "stub", lang=lang))):
         ns["f"](1)
 
 
@@ -87,7 +88,7 @@ def test_generate_is_byte_identical(tmp_path):
     gen.generate(SOLUTIONS, first)
     gen.generate(SOLUTIONS, second)
     files = sorted(p.relative_to(first) for p in first.rglob("*.ipynb"))
-    assert len(files) == 2 * len(ASSIGNMENTS)
+    assert len(files) == len(LANGS) * len(ASSIGNMENTS)
     for rel in files:
         data = (first / rel).read_bytes()
         assert data == (second / rel).read_bytes()

@@ -12,7 +12,7 @@ from course_pkg.models.attention import scaled_dot_product_attention
 from course_pkg.exercises import load
 from course_pkg.exercises import messages as M
 
-from ._nb import graded_namespace
+from ._nb import LANGS, graded_namespace
 
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 KANA = re.compile(r"[\u3040-\u30ff]")

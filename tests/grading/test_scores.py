@@ -1,10 +1,13 @@
 """Walking skeleton and exact scores: solutions full, exercises zero, partial submissions exact."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from course_pkg.grading.assignments import MODULES
 from course_pkg.grading.grade import grade_notebook, total
+from course_pkg.teaching.language import LANGS
 
 from ..exercises import bugs
 from ..exercises.bugs import _all as all_bugs
@@ -15,7 +18,7 @@ def _points(rec) -> dict:
     return {t["test"]: t["points"] for t in rec["tests"]}
 
 
-@pytest.mark.parametrize("lang", ["ja", "zh"])
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("assignment", sorted(MODULES))
 def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
     sol = REPO / "solutions" / lang / f"{assignment}.ipynb"
@@ -27,8 +30,11 @@ def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
     pts, mx = total(rec)
     assert mx == 10 and pts == 10, [t for t in rec["tests"] if t["status"] != "pass"]
     rec = grade_notebook(ex, sandbox)
-    assert total(rec) == (0, 10)
+    assert total(rec) == (0, 10) and rec["lang"] == lang
     assert all(t["code"] == "not_implemented" for t in rec["tests"] if t["max_points"])
+    # The feedback speaks the notebook's language (detected from its metadata).
+    shown = [t["title"] + t["reason"] for t in rec["tests"]]
+    assert all(bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff]", text)) == (lang != "en") for text in shown), shown
 
 
 @pytest.mark.parametrize("source, expected", [
