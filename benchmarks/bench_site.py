@@ -126,16 +126,9 @@ def lighthouse(url: str) -> dict:
     return scores
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lighthouse", action="store_true")
-    parser.add_argument("--gzip", action="store_true", help="Lighthouse against a server that gzips text files")
-    args = parser.parse_args()
-    if not (SITE / "index.html").exists():
-        raise SystemExit(f"no built site at {SITE}: run tools/build_site.py first")
+def print_weights(base: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    httpd, base = serve()
     print(f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s}  biggest blocking script")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
@@ -143,11 +136,27 @@ def main() -> int:
             for name in pages(lang):
                 w = weigh(browser, f"{base}/{lang}/{name}")
                 size, script = w["blocking"]
-                print(f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} {w['gzip'] / 1024:8.0f}"
-                      f"  {script} {size / 1024:.0f} KB" if script else
-                      f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} {w['gzip'] / 1024:8.0f}  -")
+                blocking = f"{script} {size / 1024:.0f} KB" if script else "-"
+                print(f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} "
+                      f"{w['gzip'] / 1024:8.0f}  {blocking}")
         browser.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lighthouse", action="store_true")
+    parser.add_argument("--gzip", action="store_true", help="Lighthouse against a server that gzips text files")
+    parser.add_argument("--site", type=Path, default=SITE, help=f"the built site (default {SITE})")
+    parser.add_argument("--no-weights", action="store_true", help="Lighthouse only")
+    args = parser.parse_args()
+    globals()["SITE"] = args.site.resolve()
+    if not (SITE / "index.html").exists():
+        raise SystemExit(f"no built site at {SITE}: run tools/build_site.py first")
+    httpd, base = serve()
+    if not args.no_weights:
+        print_weights(base)
     maps = sum(f.stat().st_size for f in SITE.rglob("*.map"))
+
     def size(folder: Path) -> int:
         return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 

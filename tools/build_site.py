@@ -81,9 +81,14 @@ def invalidate_changed_pages(lang: str, cache_dir: Path) -> list[str]:
 
     src = ROOT / "book" / lang
     keys = page_keys(src)
+    # The installed distributions, recorded apart so that the build can say why every page runs.
+    keys["(installed distributions)"] = cache_keys.hashlib.sha256(cache_keys.environment().encode()).hexdigest()[:16]
     keys_file = cache_dir / KEYS_FILE
     old = json.loads(keys_file.read_text(encoding="utf-8")) if keys_file.is_file() else {}
     changed = sorted(doc for doc, key in keys.items() if old.get(doc) != key)
+    if "(installed distributions)" in changed and old:
+        print(f"{lang}: the installed distributions changed since the last build", flush=True)
+    changed = [doc for doc in changed if not doc.startswith("(")]
     if changed and cache_dir.exists():
         cache = get_cache(cache_dir)
         for doc in changed:

@@ -49,6 +49,32 @@ def drop_scripts(html: str, *names: str) -> str:
     return html
 
 
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+_DECLARATION = re.compile(r"\s*(let|var|const)\s+\w+\s*=\s*('[^']*'|\"[^\"]*\"|[\w.]+)\s*;?\s*$")
+
+
+def defer_scripts(html: str) -> str:
+    """``html``'s scripts made not to block the first paint: ``defer`` on each ``<script src>``,
+    and each inline script that uses them turned into a deferred ``data:`` script, so that they
+    still run in their order, after the page is parsed and before DOMContentLoaded. Inline
+    declarations of a constant (settings that a later script reads) stay as they are and run at
+    once (a Jinja filter of the course's layout, for the theme's block of scripts)."""
+    from urllib.parse import quote
+
+    def one(match):
+        attrs, body = match.groups()
+        if re.search(r"\s(defer|async)\b|type=\"module\"", attrs):
+            return match[0]
+        if re.search(r"\ssrc=", attrs):
+            return f"<script defer{attrs}></script>"
+        if _DECLARATION.match(body):  # a setting for a later script (togglebutton's texts): now
+            return match[0]
+        code = quote(body.strip(), safe="")
+        return f'<script defer{attrs} src="data:text/javascript;charset=utf-8,{code}"></script>'
+
+    return _SCRIPT.sub(one, html)
+
+
 def page_description(doctree) -> str:
     """The page's first paragraph, one line, at most DESCRIPTION_CHARS characters: its meta description."""
     from docutils import nodes
@@ -88,7 +114,8 @@ PT_TO_PX = 96 / 72
 _SVG_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 _SVG_MIN_PT = re.compile(r'<svg[^>]*\sdata-min-font-pt="([0-9.]+)"')
 _SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([0-9.]+)pt"')
-_IMG = re.compile(r'<img alt="([^"]*)" src="([^"]*?([^"/]+\.svg))"')
+_SVG_HEIGHT = re.compile(r'<svg[^>]*\sheight="([0-9.]+)pt"')
+_IMG = re.compile(r'<img alt="([^"]*)" src="([^"]*?([^"/]+\.svg))"([^>]*)>')
 
 
 def svg_figure(svg: str) -> dict | None:
@@ -99,7 +126,9 @@ def svg_figure(svg: str) -> dict | None:
         return None
     title = _SVG_TITLE.search(svg)
     texts = html.unescape(title[1]).split(" / ") if title else []
-    return {"texts": texts, "min_pt": float(min_pt[1]), "width_px": float(width[1]) * PT_TO_PX}
+    height = _SVG_HEIGHT.search(svg)
+    return {"texts": texts, "min_pt": float(min_pt[1]), "width_px": float(width[1]) * PT_TO_PX,
+            "height_px": float(height[1]) * PT_TO_PX if height else None}
 
 
 ALT_WORDS = 12  # an alt text names the figure's first words (title, axes), not every tick label
@@ -127,7 +156,7 @@ def _figures(app, body: str, lang: str) -> str:
     sources = {dest: src for src, dest in getattr(app.builder, "images", {}).items()}
 
     def one(match):
-        alt, src, name = match.groups()
+        alt, src, name, rest = match.groups()
         path = Path(app.srcdir, sources[name]) if name in sources else None
         figure = svg_figure(path.read_text(encoding="utf-8")) if path and path.is_file() else None
         if figure is None:
@@ -136,7 +165,13 @@ def _figures(app, body: str, lang: str) -> str:
             alt = html.escape(figure_alt(figure["texts"], lang), quote=True)
         width = legible_min_width(figure)
         style = f' style="min-width: {width:.0f}px"' if width else ""
-        return f'<img alt="{alt}" class="course-figure"{style} src="{src}"'
+        # Its size before it loads (no layout shift); the stylesheet scales it to the column.
+        size = (f' width="{figure["width_px"]:.0f}" height="{figure["height_px"]:.0f}"'
+                if figure["height_px"] else "")
+        # A figure wider than a phone scrolls in its own box, which the keyboard can reach.
+        label = html.escape(UI[lang]["figure"].rstrip("：: "), quote=True)
+        return (f'<div class="course-figure-box" tabindex="0" role="group" aria-label="{label}">'
+                f'<img alt="{alt}" class="course-figure"{style}{size} src="{src}"{rest}></div>')
 
     return _IMG.sub(one, body)
 
@@ -262,6 +297,7 @@ class _ExecutionProgress(logging.Handler):
 def _template_filters(app):
     if hasattr(app.builder, "templates"):
         app.builder.templates.environment.filters["course_drop_scripts"] = drop_scripts
+        app.builder.templates.environment.filters["course_defer_scripts"] = defer_scripts
 
 
 # --- Download menu: the page's PDF handout instead of the browser's print dialog ------------

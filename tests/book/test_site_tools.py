@@ -326,3 +326,19 @@ def test_unused_icon_rules_are_dropped_and_used_code_points_kept():
     slim, points = slim_static.slim_stylesheet(css, {"fa-bars", "fa-list"})
     assert ".fa-unused" not in slim and ".fa-bars:before" in slim and ".fa-list:before" in slim
     assert points == {0xF0C9, 0xF03A, 0xF05A}
+
+
+def test_scripts_are_deferred_in_their_order_and_settings_run_first():
+    from urllib.parse import unquote
+
+    head = ('<script src="_static/documentation_options.js"></script>\n'
+            '<script>let toggleHintShow = "クリック";</script>\n'
+            '<script async src="a.js"></script>\n'
+            "<script>DOCUMENTATION_OPTIONS.pagename = 'x';</script>")
+    out = sphinx_course.defer_scripts(head)
+    assert '<script defer src="_static/documentation_options.js"></script>' in out
+    assert '<script>let toggleHintShow = "クリック";</script>' in out   # a setting: runs at once
+    assert '<script async src="a.js"></script>' in out                 # already not blocking
+    deferred = re.findall(r'<script defer src="data:text/javascript;charset=utf-8,([^"]*)"', out)
+    assert [unquote(d) for d in deferred] == ["DOCUMENTATION_OPTIONS.pagename = 'x';"]
+    assert out.index("documentation_options.js") < out.index("data:text/javascript")
