@@ -2,6 +2,7 @@
 
     python benchmarks/bench_site.py                 # weights of every page, both editions
     python benchmarks/bench_site.py --lighthouse    # also Lighthouse on three pages per edition
+    python benchmarks/bench_site.py --lighthouse --gzip  # ... served compressed, as web hosts do
 
 Weights: a first visit in headless Chromium (no cache) against ``python -m http.server``-style
 serving of _build/html, counting the bytes of every response (raw, and gzipped as a server that
@@ -36,10 +37,41 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def serve() -> tuple[http.server.ThreadingHTTPServer, str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(SITE)))
+COMPRESSIBLE = (".html", ".css", ".js", ".svg", ".json", ".txt")
+
+
+class _Gzip(_Quiet):
+    """Text files gzipped when the browser accepts it (GitHub Pages, Netlify and nginx's gzip do
+    the same); python -m http.server sends everything as it is on disk."""
+
+    def send_head(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or path.suffix not in COMPRESSIBLE \
+                or not path.is_file():
+            return super().send_head()
+        import io
+
+        body = gzip.compress(path.read_bytes(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+def serve(compress: bool = False) -> tuple[http.server.ThreadingHTTPServer, str]:
+    handler = _Gzip if compress else _Quiet
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(SITE)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def editions() -> list[str]:
+    """The built editions: folders of the site with pages (ja, zh, en, ...)."""
+    return sorted(d.name for d in SITE.iterdir() if d.is_dir() and (d / "00_start.html").exists())
 
 
 def pages(lang: str) -> list[str]:
@@ -82,40 +114,66 @@ def lighthouse(url: str) -> dict:
                          capture_output=True, text=True, env=env, timeout=300)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:] or ["failed"]}
-    cats = json.loads(out.stdout)["categories"]
-    return {k: round(100 * v["score"]) if v["score"] is not None else None for k, v in cats.items()}
+    report = json.loads(out.stdout)
+    scores = {k: round(100 * v["score"]) if v["score"] is not None else None
+              for k, v in report["categories"].items()}
+    audits = report["audits"]
+    # What costs the score: the paint times, and the audits that failed.
+    for key, name in (("first-contentful-paint", "FCP"), ("largest-contentful-paint", "LCP"),
+                      ("total-blocking-time", "TBT")):
+        scores[name] = audits[key]["displayValue"]
+    scores["failed"] = sorted(k for k, a in audits.items()
+                              if a.get("score") is not None and a["score"] < 0.9
+                              and a.get("scoreDisplayMode") in ("binary", "numeric", "metricSavings"))
+    return scores
+
+
+def print_weights(base: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    print(f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s}  biggest blocking script")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
+        for lang in editions():
+            for name in pages(lang):
+                w = weigh(browser, f"{base}/{lang}/{name}")
+                size, script = w["blocking"]
+                blocking = f"{script} {size / 1024:.0f} KB" if script else "-"
+                print(f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} "
+                      f"{w['gzip'] / 1024:8.0f}  {blocking}")
+        browser.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lighthouse", action="store_true")
+    parser.add_argument("--gzip", action="store_true", help="Lighthouse against a server that gzips text files")
+    parser.add_argument("--site", type=Path, default=SITE, help=f"the built site (default {SITE})")
+    parser.add_argument("--no-weights", action="store_true", help="Lighthouse only")
     args = parser.parse_args()
+    globals()["SITE"] = args.site.resolve()
     if not (SITE / "index.html").exists():
         raise SystemExit(f"no built site at {SITE}: run tools/build_site.py first")
-    from playwright.sync_api import sync_playwright
-
     httpd, base = serve()
-    print(f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s}  biggest blocking script")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
-        for lang in LANGS:
-            for name in pages(lang):
-                w = weigh(browser, f"{base}/{lang}/{name}")
-                size, script = w["blocking"]
-                print(f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} {w['gzip'] / 1024:8.0f}"
-                      f"  {script} {size / 1024:.0f} KB" if script else
-                      f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} {w['gzip'] / 1024:8.0f}  -")
-        browser.close()
+    if not args.no_weights:
+        print_weights(base)
     maps = sum(f.stat().st_size for f in SITE.rglob("*.map"))
-    static = {lang: sum(f.stat().st_size for f in (SITE / lang / "_static").rglob("*") if f.is_file())
-              for lang in LANGS}
-    print(f"source maps shipped: {maps / 1024:.0f} KB; _static per edition: "
-          + ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in static.items()))
+
+    def size(folder: Path) -> int:
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+    print(f"source maps shipped: {maps / 1024:.0f} KB; shared _static: {size(SITE / '_static') / 2**20:.1f} MB; "
+          "_static of each edition: " + ", ".join(f"{lang} {size(SITE / lang / '_static') / 1024:.0f} KB"
+                                                  for lang in editions()))
     if args.lighthouse:
         if not LIGHTHOUSE.exists():
             raise SystemExit(f"{LIGHTHOUSE} missing: (cd .bench && npm i -E lighthouse@12.2.3)")
-        print("Lighthouse (mobile, simulated slow 4G): performance / accessibility / best practices")
-        for lang in LANGS:
+        if args.gzip:
+            httpd.shutdown()
+            httpd, base = serve(compress=True)
+        print("Lighthouse (mobile, simulated slow 4G): performance / accessibility / best practices"
+              + (", text gzipped by the server" if args.gzip else ", served as python -m http.server does"))
+        for lang in editions():
             for name in LIGHTHOUSE_PAGES:
                 scores = lighthouse(f"{base}/{lang}/{name}")
                 print(f"  {lang}/{name:30s} {scores}")

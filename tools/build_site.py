@@ -3,16 +3,23 @@
     python tools/build_site.py            # every edition into _build/html/{ja,zh,en}
     python tools/build_site.py --lang en  # one edition (repeat --lang for several)
     python tools/build_site.py --fresh    # ignore Sphinx's saved environment (-E)
+    python tools/build_site.py --no-pdf   # skip the PDF handouts (a quicker build while editing)
 
-Notebooks are executed through myst-nb's cache. The cache lives in a folder named after a hash
-of course_pkg (sources and checkpoints), so a change to the package re-executes every chapter
-instead of serving stale outputs.
+Every chapter and exercise page also becomes a PDF handout in its language, _pdf/<page>.pdf,
+printed from the built page by headless Chromium (Debian's /usr/bin/chromium, through playwright)
+with the site's print stylesheet; the page's download menu links it.
+
+Notebooks are executed through myst-nb's cache (_build/.jupyter_cache/<lang>). Each page has its
+own key (tools/cache_keys.py: the package modules and data files its code reaches, the installed
+distributions, the build's settings); a page whose key changed is executed again, the others keep
+their outputs, so fixing one module does not re-execute the whole book.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +27,10 @@ import time
 from html import escape
 from pathlib import Path
 
-from editions import HTML_LANG, LANG_NAMES, LANGS
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cache_keys  # noqa: E402
+import slim_static  # noqa: E402
+from editions import HTML_LANG, LANG_NAMES, LANGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
@@ -48,16 +58,55 @@ html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-
 '''
 
 
-def package_hash() -> str:
-    """Hash of course_pkg's sources, shipped checkpoints and the live widgets' script (inlined
-    into the outputs): the execution cache's key."""
-    digest = hashlib.sha256()
-    pkg = ROOT / "course_pkg"
-    for path in sorted(pkg.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".pt", ".json", ".js") and "__pycache__" not in path.parts:
-            digest.update(str(path.relative_to(pkg)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+# Settings of the kernels that shape the outputs: part of every page's key.
+KERNEL_ENV = {"COURSE_LIVE_WIDGETS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+              "PYTHONHASHSEED": "0"}
+# One jupyter-cache per language, _build/.jupyter_cache/pages/<lang> (tests/book/test_prose_numbers.py
+# looks for the executed chapters in _build/.jupyter_cache/*/*).
+CACHE = BUILD / ".jupyter_cache" / "pages"
+KEYS_FILE = "course-page-keys.json"  # docname -> key of the outputs in that language's cache
+
+
+def page_keys(src: Path) -> dict[str, str]:
+    """Cache key of every notebook page under ``src`` (book/<lang>), by docname."""
+    package = cache_keys.Package(ROOT / "course_pkg")
+    env = cache_keys.environment()
+    salt = json.dumps(KERNEL_ENV, sort_keys=True)
+    return {nb.relative_to(src).with_suffix("").as_posix(): cache_keys.page_key(nb, package, salt, env)
+            for nb in sorted(src.rglob("*.ipynb")) if ".ipynb_checkpoints" not in nb.parts}
+
+
+def invalidate_changed_pages(lang: str, cache_dir: Path) -> list[str]:
+    """Forget the cached outputs of the pages whose key changed since the last build; return
+    their docnames (Sphinx reads them again, tools/sphinx_course.py)."""
+    from jupyter_cache import get_cache
+
+    src = ROOT / "book" / lang
+    keys = page_keys(src)
+    # The installed distributions, recorded apart so that the build can say why every page runs.
+    keys["(installed distributions)"] = cache_keys.hashlib.sha256(cache_keys.environment().encode()).hexdigest()[:16]
+    keys_file = cache_dir / KEYS_FILE
+    old = json.loads(keys_file.read_text(encoding="utf-8")) if keys_file.is_file() else {}
+    changed = sorted(doc for doc, key in keys.items() if old.get(doc) != key)
+    if "(installed distributions)" in changed and old:
+        print(f"{lang}: the installed distributions changed since the last build", flush=True)
+    changed = [doc for doc in changed if not doc.startswith("(")]
+    if changed and cache_dir.exists():
+        cache = get_cache(cache_dir)
+        for doc in changed:
+            try:  # the record of this code (jupyter-cache matches a notebook by its code cells)
+                cache.remove_cache(cache.match_cache_notebook(_read_nb(src / f"{doc}.ipynb")).pk)
+            except KeyError:  # never executed with this code
+                pass
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    keys_file.write_text(json.dumps(keys, indent=1, sort_keys=True), encoding="utf-8")
+    return changed
+
+
+def _read_nb(path: Path):
+    import nbformat  # noqa: PLC0415 - only the build needs it
+
+    return nbformat.read(str(path), as_version=4)
 
 
 def write_conf() -> None:
@@ -78,22 +127,66 @@ def copy_exercises(lang: str) -> None:
             shutil.copy2(nb, dst / nb.name)
 
 
-def build_language(lang: str, cache_dir: Path, fresh: bool, threads: int) -> subprocess.Popen:
-    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), COURSE_LIVE_WIDGETS="1",
-               MPLBACKEND="module://matplotlib_inline.backend_inline", PYTHONHASHSEED="0")
+def build_language(lang: str, stale: list[str], fresh: bool, threads: int) -> subprocess.Popen:
+    # COURSE_STALE_PAGES: pages whose cached outputs were dropped; Sphinx reads them again
+    # although their source did not change (tools/sphinx_course.py).
+    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), **KERNEL_ENV,
+               COURSE_STALE_PAGES="\n".join(stale))
     # -a: write every page and copy the static files again, from an emptied _static, so that
     # a change to a stylesheet, a template or the vendored files reaches every page (Sphinx
     # skips both when no source changed) and nothing stale is published.
-    shutil.rmtree(BUILD / lang / "html" / "_static", ignore_errors=True)
+    for generated in ("_static", "_images"):  # no file of an earlier build is published
+        shutil.rmtree(BUILD / lang / "html" / generated, ignore_errors=True)
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-c", str(ROOT), "-q",
            "-D", f"language={SPHINX_LANGUAGE[lang]}", "-D", f"html_title={TITLES[lang]}",
-           "-D", f"nb_execution_cache_path={cache_dir / lang}",
+           "-D", f"nb_execution_cache_path={CACHE / lang}",
            "-d", str(BUILD / lang / "doctrees"),
            str(ROOT / "book" / lang), str(BUILD / lang / "html")]
     if fresh:
         cmd.insert(3, "-E")
     log = open(BUILD / f"build-{lang}.log", "w", encoding="utf-8")
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+PDF_DIR = "_pdf"  # tools/sphinx_course.py links <edition>/_pdf/<page>.pdf from the download menu
+
+
+def pdf_pages(html_dir: Path) -> list[str]:
+    """The pages that get a handout: those made from a notebook (chapters and exercises)."""
+    sources = html_dir / "_sources"
+    return sorted(p.relative_to(sources).as_posix()[: -len(".ipynb")]
+                  for p in sources.rglob("*.ipynb"))
+
+
+def print_pdfs(lang: str, html_dir: Path) -> int:
+    """Print every chapter and exercise page of one edition to ``_pdf/<page>.pdf``; one progress
+    line per handout. Returns the number printed."""
+    from playwright.sync_api import sync_playwright
+
+    pages = pdf_pages(html_dir)
+    out = html_dir / PDF_DIR
+    shutil.rmtree(out, ignore_errors=True)
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"no Chromium at {CHROMIUM} for the PDF handouts: run tools/install.sh "
+                         "(or --no-pdf, or COURSE_CHROMIUM=/path/to/chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        for name in pages:
+            start = time.perf_counter()
+            target = out / f"{name}.pdf"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            page.goto((html_dir / f"{name}.html").as_uri(), wait_until="load")
+            page.evaluate("document.fonts.ready")
+            page.pdf(path=str(target), format="A4", print_background=True, outline=True,
+                     tagged=True, margin={"top": "15mm", "bottom": "15mm", "left": "14mm", "right": "14mm"})
+            print(f"{lang}: printed {name}.pdf in {time.perf_counter() - start:.1f} s "
+                  f"({target.stat().st_size / 1024:.0f} KB)", flush=True)
+        browser.close()
+    return len(pages)
 
 
 PROGRESS = "course: "  # lines of tools/sphinx_course.py: one per executed notebook, with its time
@@ -116,6 +209,40 @@ def follow_progress(procs: dict[str, subprocess.Popen]) -> None:
         if not running:
             return
         time.sleep(0.5)
+
+
+# Static files that differ between editions (Sphinx's language settings, translations and word
+# stemmer); every other file of _static is the same in each edition and published once, in
+# _build/html/_static, which the pages of every edition use.
+PER_EDITION_STATIC = {"documentation_options.js", "translations.js", "language_data.js"}
+_STATIC_REF = re.compile(r'((?:src|href)=")((?:\.\./)*)_static/([^"?#]+)')
+
+
+def publish(lang: str) -> None:
+    """Copy one edition into _build/html/<lang>, its shared static files into _build/html/_static
+    and its pages' links to them one folder up. Source maps (6.9 MB of the themes' *.map) help
+    only their developers: not published."""
+    built, published, shared = BUILD / lang / "html", BUILD / "html" / lang, BUILD / "html" / "_static"
+    if published.exists():
+        shutil.rmtree(published)
+    shutil.copytree(built, published, ignore=shutil.ignore_patterns("*.map"))
+    for path in sorted((published / "_static").rglob("*"), reverse=True):  # files before folders
+        rel = path.relative_to(published / "_static").as_posix()
+        if path.is_file() and rel not in PER_EDITION_STATIC:
+            (shared / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, shared / rel)
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    for page in published.rglob("*.html"):
+        depth = len(page.relative_to(published).parts) - 1
+        html = page.read_text(encoding="utf-8")
+
+        def one_up(m):
+            if m[3] in PER_EDITION_STATIC or len(m[2]) != 3 * depth:
+                return m[0]
+            return f"{m[1]}{m[2]}../_static/{m[3]}"
+
+        page.write_text(_STATIC_REF.sub(one_up, html), encoding="utf-8")
 
 
 ROOT_INDEX = """<!DOCTYPE html>
@@ -153,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="build only this edition (repeatable); default: every edition")
     parser.add_argument("--fresh", action="store_true", help="rebuild every page (sphinx -E)")
     parser.add_argument("--serial", action="store_true", help="build the editions one after another")
+    parser.add_argument("--no-pdf", action="store_true", help="no PDF handouts")
     args = parser.parse_args(argv)
     langs = args.lang or list(LANGS)
     absent = [lang for lang in langs if not (ROOT / "book" / lang / "_toc.yml").is_file()]
@@ -165,26 +293,27 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True)
     write_conf()
     (BUILD / "html").mkdir(parents=True, exist_ok=True)
-    key = package_hash()
-    cache_root = BUILD / ".jupyter_cache"
-    cache_dir = cache_root / key
-    if cache_root.exists():  # keep only the cache of the current package
-        for old in cache_root.iterdir():
-            if old.name != key:
-                shutil.rmtree(old)
     for lang in langs:
         copy_exercises(lang)
+    for old in CACHE.parent.glob("*"):  # caches of the earlier layout, one per package hash
+        if old != CACHE:
+            shutil.rmtree(old)
+    stale = {}
+    for lang in langs:
+        stale[lang] = invalidate_changed_pages(lang, CACHE / lang)
+        print(f"{lang}: {len(stale[lang])} page(s) to execute again (cache key changed)"
+              + (f": {', '.join(stale[lang])}" if stale[lang] else ""), flush=True)
 
     parallel = not args.serial and len(langs) > 1
     threads = 1 if parallel else max(1, os.cpu_count() or 1)
     failed = []
     if parallel:
-        procs = {lang: build_language(lang, cache_dir, args.fresh, threads) for lang in langs}
+        procs = {lang: build_language(lang, stale[lang], args.fresh, threads) for lang in langs}
         follow_progress(procs)
         failed = [lang for lang, p in procs.items() if p.wait() != 0]
     else:
         for lang in langs:
-            procs = {lang: build_language(lang, cache_dir, args.fresh, threads)}
+            procs = {lang: build_language(lang, stale[lang], args.fresh, threads)}
             follow_progress(procs)
             failed += [lang for lang, p in procs.items() if p.wait() != 0]
     for lang in langs:
@@ -198,15 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         print(f"build failed for: {', '.join(failed)} (see _build/build-<lang>.log)", file=sys.stderr)
         return 1
+    for lang in langs:
+        slimmed = slim_static.slim(BUILD / lang / "html")
+        print(f"{lang}: icon fonts and stylesheets {slimmed['before'] / 1024:.0f} KB -> "
+              f"{slimmed['after'] / 1024:.0f} KB ({slimmed['icons']} icons kept)", flush=True)
+    if not args.no_pdf:
+        for lang in langs:
+            print_pdfs(lang, BUILD / lang / "html")
     for lang in langs:  # each build has its own outdir (myst-nb writes next to it); publish a copy
-        published = BUILD / "html" / lang
-        if published.exists():
-            shutil.rmtree(published)
-        # Source maps (6.9 MB of the themes' *.map) help only their developers: not published.
-        shutil.copytree(BUILD / lang / "html", published, ignore=shutil.ignore_patterns("*.map"))
+        publish(lang)
     (BUILD / "html" / "index.html").write_text(root_index(), encoding="utf-8")
-    print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'} "
-          f"(package hash {key})")
+    print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'}")
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -49,11 +50,14 @@ def join_editions(lang: str, others: list[str], link=lambda other, text: text) -
 # The theme's buttons, in the reader's language (the themes have no Japanese/Chinese for these).
 UI = {
     "ja": {"chapters": "章の一覧", "contents": "このページの目次", "color_mode": "表示の色（ライト／ダーク／システム）",
-           "search": "検索", "search_placeholder": "用語や章を検索…", "editions": "言語"},
+           "search": "検索", "search_placeholder": "用語や章を検索…", "figure": "図：", "list_sep": "、",
+           "pdf": "印刷用の PDF（このページ）", "editions": "言語"},
     "zh": {"chapters": "章节列表", "contents": "本页目录", "color_mode": "显示颜色（浅色／深色／跟随系统）",
-           "search": "搜索", "search_placeholder": "搜索术语或章节…", "editions": "语言"},
+           "search": "搜索", "search_placeholder": "搜索术语或章节…", "figure": "图：", "list_sep": "、",
+           "pdf": "打印版 PDF（本页）", "editions": "语言"},
     "en": {"chapters": "Chapters", "contents": "Contents of this page", "color_mode": "Colours (light / dark / system)",
-           "search": "Search", "search_placeholder": "Search terms or chapters…", "editions": "Language"},
+           "search": "Search", "search_placeholder": "Search terms or chapters…", "figure": "Figure: ", "list_sep": "; ",
+           "pdf": "Printable PDF of this page", "editions": "Language"},
 }
 DESCRIPTION_CHARS = 150
 
@@ -65,6 +69,32 @@ def drop_scripts(html: str, *names: str) -> str:
         html = re.sub(r'\s*<script\b[^>]*\ssrc="[^"]*' + re.escape(name) + r'(\?[^"]*)?"[^>]*>\s*</script>',
                       "", html)
     return html
+
+
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
+_DECLARATION = re.compile(r"\s*(let|var|const)\s+\w+\s*=\s*('[^']*'|\"[^\"]*\"|[\w.]+)\s*;?\s*$")
+
+
+def defer_scripts(html: str) -> str:
+    """``html``'s scripts made not to block the first paint: ``defer`` on each ``<script src>``,
+    and each inline script that uses them turned into a deferred ``data:`` script, so that they
+    still run in their order, after the page is parsed and before DOMContentLoaded. Inline
+    declarations of a constant (settings that a later script reads) stay as they are and run at
+    once (a Jinja filter of the course's layout, for the theme's block of scripts)."""
+    from urllib.parse import quote
+
+    def one(match):
+        attrs, body = match.groups()
+        if re.search(r"\s(defer|async)\b|type=\"module\"", attrs):
+            return match[0]
+        if re.search(r"\ssrc=", attrs):
+            return f"<script defer{attrs}></script>"
+        if _DECLARATION.match(body):  # a setting for a later script (togglebutton's texts): now
+            return match[0]
+        code = quote(body.strip(), safe="")
+        return f'<script defer{attrs} src="data:text/javascript;charset=utf-8,{code}"></script>'
+
+    return _SCRIPT.sub(one, html)
 
 
 def page_description(doctree) -> str:
@@ -111,12 +141,85 @@ def banner_html(lang: str, pagename: str, stale: list[str]) -> str:
             f'<p>{text}</p></div>\n')
 
 
+# --- Figures: alt text from the figure's own words, never shrunk below legible text ----------
+
+MIN_TEXT_PX = 10  # no figure text smaller than this many CSS px where it is shown (issue 11)
+PT_TO_PX = 96 / 72
+# course_pkg.viz.figure_svg gives each figure a <title> of its texts and its smallest font size;
+# its width is in points.
+_SVG_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_SVG_MIN_PT = re.compile(r'<svg[^>]*\sdata-min-font-pt="([0-9.]+)"')
+_SVG_WIDTH = re.compile(r'<svg[^>]*\swidth="([0-9.]+)pt"')
+_SVG_HEIGHT = re.compile(r'<svg[^>]*\sheight="([0-9.]+)pt"')
+_IMG = re.compile(r'<img alt="([^"]*)" src="([^"]*?([^"/]+\.svg))"([^>]*)>')
+
+
+def svg_figure(svg: str) -> dict | None:
+    """What a course figure (course_pkg.viz.figure_svg) shows: its texts, its smallest font size
+    (pt) and its natural width (CSS px); ``None`` for another SVG."""
+    width, min_pt = _SVG_WIDTH.search(svg), _SVG_MIN_PT.search(svg)
+    if width is None or min_pt is None:
+        return None
+    title = _SVG_TITLE.search(svg)
+    texts = html.unescape(title[1]).split(" / ") if title else []
+    height = _SVG_HEIGHT.search(svg)
+    return {"texts": texts, "min_pt": float(min_pt[1]), "width_px": float(width[1]) * PT_TO_PX,
+            "height_px": float(height[1]) * PT_TO_PX if height else None}
+
+
+ALT_WORDS = 12  # an alt text names the figure's first words (title, axes), not every tick label
+
+
+def figure_alt(texts: list[str], lang: str) -> str:
+    """Alt text of a figure from its words: "図：title、label、..." without numbers or TeX."""
+    words = []
+    for text in texts:
+        text = " ".join(re.sub(r"\$[^$]*\$", " ", text).split())
+        if re.search(r"[^\W\d_]", text) and text not in words:
+            words.append(text)
+    return UI[lang]["figure"] + UI[lang]["list_sep"].join(words[:ALT_WORDS])
+
+
+def legible_min_width(figure: dict) -> float | None:
+    """The narrowest width (CSS px) at which the figure's smallest text is MIN_TEXT_PX."""
+    if not figure["min_pt"]:
+        return None
+    return figure["width_px"] * MIN_TEXT_PX / (figure["min_pt"] * PT_TO_PX)
+
+
+def _figures(app, body: str, lang: str) -> str:
+    """Give each matplotlib SVG of the page its alt text and its legible minimum width."""
+    sources = {dest: src for src, dest in getattr(app.builder, "images", {}).items()}
+
+    def one(match):
+        alt, src, name, rest = match.groups()
+        path = Path(app.srcdir, sources[name]) if name in sources else None
+        figure = svg_figure(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+        if figure is None:
+            return match[0]
+        if not alt or alt.endswith(".svg"):  # myst-nb's default: the file name
+            alt = html.escape(figure_alt(figure["texts"], lang), quote=True)
+        width = legible_min_width(figure)
+        style = f' style="min-width: {width:.0f}px"' if width else ""
+        # Its size before it loads (no layout shift); the stylesheet scales it to the column.
+        size = (f' width="{figure["width_px"]:.0f}" height="{figure["height_px"]:.0f}"'
+                if figure["height_px"] else "")
+        # A figure wider than a phone scrolls in its own box, which the keyboard can reach.
+        label = html.escape(UI[lang]["figure"].rstrip("：: "), quote=True)
+        return (f'<div class="course-figure-box" tabindex="0" role="group" aria-label="{label}">'
+                f'<img alt="{alt}" class="course-figure"{style}{size} src="{src}"{rest}></div>')
+
+    return _IMG.sub(one, body)
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     lang = short_lang(app.config.language)
     context["course_lang"] = lang
     context["course_editions"] = editions(pagename, lang)
     context["course_ui"] = UI[lang]
     context["course_description"] = page_description(doctree)
+    if "body" in context:
+        context["body"] = _figures(app, context["body"], lang)
     book = Path(app.srcdir).parent
     if doctree is not None and "body" in context and "/" not in pagename:
         stale = translations.stale_counterparts(book, lang, pagename)
@@ -211,6 +314,14 @@ def _reindex_when_the_words_change(app, env, added, changed, removed):
     return []
 
 
+def _pages_with_dropped_outputs(app, env, added, changed, removed):
+    """The pages whose cached outputs tools/build_site.py dropped (their cache key changed, see
+    tools/cache_keys.py): read again, so that they are executed again, although their source
+    did not change."""
+    stale = [d for d in os.environ.get("COURSE_STALE_PAGES", "").splitlines() if d in env.found_docs]
+    return stale
+
+
 class _ExecutionProgress(logging.Handler):
     """Prints "course: executed <page> in <t> s" for every notebook myst-nb executes, also under
     ``sphinx-build -q`` (tools/build_site.py shows these lines while the build runs)."""
@@ -227,15 +338,38 @@ class _ExecutionProgress(logging.Handler):
 def _template_filters(app):
     if hasattr(app.builder, "templates"):
         app.builder.templates.environment.filters["course_drop_scripts"] = drop_scripts
+        app.builder.templates.environment.filters["course_defer_scripts"] = defer_scripts
+
+
+# --- Download menu: the page's PDF handout instead of the browser's print dialog ------------
+
+PDF_DIR = "_pdf"  # tools/build_site.py prints <edition>/_pdf/<page>.pdf for each notebook page
+
+
+def _pdf_button(app, pagename, templatename, context, doctree):
+    """In the theme's download menu, replace "print to PDF" (window.print) with a link to the
+    handout that tools/build_site.py prints for every notebook page; other pages get none."""
+    lang = short_lang(app.config.language)
+    for group in context.get("header_buttons", []):
+        if group.get("label") != "download-buttons":
+            continue
+        buttons = [b for b in group["buttons"] if b.get("label") != "download-pdf-button"]
+        if context.get("page_source_suffix") == ".ipynb":
+            buttons.append({"type": "link", "url": context["pathto"](f"{PDF_DIR}/{pagename}.pdf", 1),
+                            "text": ".pdf", "tooltip": UI[lang]["pdf"], "icon": "fas fa-file-pdf",
+                            "label": "download-pdf-button"})
+        group["buttons"] = buttons
 
 
 def setup(app):
     logging.getLogger("sphinx").addHandler(_ExecutionProgress(logging.INFO))
     app.connect("builder-inited", _template_filters)
     app.connect("env-get-outdated", _reindex_when_the_words_change)
+    app.connect("env-get-outdated", _pages_with_dropped_outputs)
     app.add_search_language(CourseJapanese)
     app.add_search_language(CourseChinese)
     app.add_search_language(CourseEnglish)
     app.connect("config-inited", _config_inited)
     app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _pdf_button, priority=510)  # after the theme's buttons (501)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -11,6 +11,7 @@ Images may be torch tensors or NumPy arrays, ``(C, H, W)`` with C in {1, 3} or
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import torch
@@ -43,6 +44,112 @@ MESSAGES = {
     "train": {"ja": "訓練", "zh": "训练", "en": "train"},
     "test": {"ja": "テスト", "zh": "测试", "en": "test"},
 }
+
+# Figures in a notebook (and on the website, which shows the executed notebooks): SVG, so text and
+# lines stay sharp at any zoom and on HiDPI screens; the pixels of an image inside a figure
+# (imshow) are rasterised at FIGURE_DPI, two image pixels per CSS pixel (a CSS inch is 96 px).
+FIGURE_DPI = 192
+# The smallest text of a figure as the notebook shows it, in points (smaller text is drawn at this
+# size): the site's 688 px column shows a 10-inch (960 CSS px) figure at 0.72 of its size, where
+# 10.5 pt is still 10 CSS px.
+MIN_FONT_PT = 10.5
+
+
+def figure_words(fig) -> tuple[list[str], float | None]:
+    """The texts a figure shows (titles, labels, tick labels, annotations; in drawing order, each
+    once) and the smallest font size among them in points (``None`` without text)."""
+    from matplotlib.text import Text
+
+    shown = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    words = list(dict.fromkeys(" ".join(t.get_text().split()) for t in shown))
+    return words, min((t.get_fontsize() for t in shown), default=None)
+
+
+_EMBEDDED_PNG = re.compile(r'"data:image/png;base64,\s*([A-Za-z0-9+/=\s]+)"')
+JPEG_QUALITY = 85
+PHOTO_COLOURS = 4096  # an opaque image with more colours than this is a photo: JPEG, not PNG
+
+
+def _photo_as_jpeg(match) -> str:
+    """An embedded opaque photo re-encoded as JPEG (a few times smaller than its PNG); drawings,
+    heat maps with few colours and transparent overlays stay PNG."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    png = base64.b64decode(match[1])
+    image = Image.open(io.BytesIO(png))
+    if image.mode == "RGBA" and image.getextrema()[3][0] == 255:
+        image = image.convert("RGB")
+    if image.mode != "RGB" or image.getcolors(PHOTO_COLOURS) is not None:
+        return match[0]
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=JPEG_QUALITY)
+    if out.tell() >= len(png):
+        return match[0]
+    return '"data:image/jpeg;base64,' + base64.b64encode(out.getvalue()).decode("ascii") + '"'
+
+
+def figure_svg(fig) -> str | None:
+    """``fig`` as the SVG the notebook shows: text as paths, no text under ``MIN_FONT_PT``, images
+    at ``FIGURE_DPI`` (photos as JPEG), no date (the same figure gives the same file), with a
+    ``<title>`` holding its texts and the smallest font size in ``data-min-font-pt`` (the site
+    builds alt text and a legible width from both)."""
+    import html
+
+    from IPython.core.pylabtools import print_figure
+
+    from matplotlib.image import AxesImage
+    from matplotlib.text import Text
+
+    # An image drawn pixel by pixel ("nearest") goes into the SVG at its own resolution, marked
+    # for the browser to enlarge without smoothing (matplotlib does that for "none"): exact at
+    # any zoom, and smaller than resampled pixels.
+    blocky = [im for im in fig.findobj(AxesImage) if im.get_interpolation() == "nearest"]
+    small = [(t, t.get_fontsize()) for t in fig.findobj(Text) if t.get_fontsize() < MIN_FONT_PT]
+    for im in blocky:
+        im.set_interpolation("none")
+    for text, _ in small:
+        text.set_fontsize(MIN_FONT_PT)
+    try:
+        svg = print_figure(fig, "svg", dpi=FIGURE_DPI, metadata={"Date": None})
+        words, min_pt = figure_words(fig)
+    finally:
+        for im in blocky:
+            im.set_interpolation("nearest")
+        for text, size in small:
+            text.set_fontsize(size)
+    if svg is None:  # an empty figure shows nothing
+        return None
+    svg = _EMBEDDED_PNG.sub(_photo_as_jpeg, svg)
+    head = svg.index(">", svg.index("<svg")) + 1
+    attr = f' data-min-font-pt="{min_pt:g}"' if min_pt else ""
+    title = f"<title>{html.escape(' / '.join(words))}</title>" if words else ""
+    return svg[:head - 1] + attr + ">" + title + svg[head:]
+
+
+def use_vector_figures() -> bool:
+    """Show inline figures as :func:`figure_svg`; return whether an IPython kernel was there to
+    configure. Called by :func:`course_pkg.teaching.fonts.setup_fonts`, so every chapter that sets
+    up its fonts gets crisp
+    figures; outside IPython nothing changes."""
+    import matplotlib as mpl
+
+    try:
+        from IPython import get_ipython
+        from matplotlib.figure import Figure
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    mpl.rcParams["svg.hashsalt"] = "course_pkg"  # the same ids in every build
+    set_matplotlib_formats("svg")  # and no PNG
+    shell.display_formatter.formatters["image/svg+xml"].for_type(Figure, figure_svg)
+    return True
+
 
 # ---------------------------------------------------------------------------
 # Conversions
@@ -133,7 +240,7 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
                     continue
                 centre = (j + 0.5) * patch_size - 0.5, (i + 0.5) * patch_size - 0.5
                 ax.text(*centre, str(n), color="yellow", ha="center", va="center",
-                        fontsize=7 if dense else 10, path_effects=outline)
+                        fontsize=MIN_FONT_PT if dense else 12, path_effects=outline)
     ax.set_title(tr(MESSAGES, "patch_grid", lang, n=gh * gw, p=patch_size))
     return ax
 

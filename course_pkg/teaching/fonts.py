@@ -65,4 +65,7 @@ def setup_fonts(lang: str | None = None) -> str:
         mpl.rcParams["font.sans-serif"] = base[:1] + available + base[1:]
     mpl.rcParams["font.family"] = "sans-serif"
     mpl.rcParams["axes.unicode_minus"] = False  # a plain hyphen-minus exists in every font
+    from .figures import use_vector_figures  # figures imports this module: import here
+
+    use_vector_figures()  # every chapter that sets up its fonts also gets crisp (SVG) figures
     return mpl.rcParams["font.sans-serif"][0]

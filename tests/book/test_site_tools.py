@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_site  # noqa: E402
+import cache_keys  # noqa: E402
 import sphinx_course  # noqa: E402
 import translations  # noqa: E402
 
@@ -185,16 +186,75 @@ def test_every_edition_has_a_sphinx_language_and_a_title():
     assert set(sphinx_course.UI) == set(sphinx_course.BANNER) == set(sphinx_course.EDITION_NAMES) == set(LANGS)
 
 
-def test_cache_key_changes_when_the_package_changes(tmp_path, monkeypatch):
-    copy = tmp_path / "repo"
-    shutil.copytree(ROOT / "course_pkg", copy / "course_pkg",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(build_site, "ROOT", copy)
-    before = build_site.package_hash()
-    assert build_site.package_hash() == before
-    target = copy / "course_pkg" / "models" / "attention.py"
-    target.write_text(target.read_text() + "\n# changed\n")
-    assert build_site.package_hash() != before
+def _notebook(path: Path, *sources: str) -> Path:
+    cells = [{"cell_type": "code", "source": src, "outputs": [], "metadata": {}, "execution_count": None}
+             for src in sources]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_a_page_key_follows_only_the_modules_and_data_the_page_reaches(tmp_path):
+    """A change to a module one page imports (directly, through another module, relatively, by a
+    module name in a string, or inside a function) changes that page's key and no other's."""
+    pkg = tmp_path / "mypkg"
+    _write(pkg / "__init__.py", "from .core import base\n")
+    _write(pkg / "core.py", "def base():\n    return 1\n")
+    _write(pkg / "figures.py", "from . import labels\n\ndef draw():\n    from .sub.deep import f\n")
+    _write(pkg / "labels.py", "TITLE = 'a'\n")
+    _write(pkg / "sub" / "__init__.py", "")
+    _write(pkg / "sub" / "deep.py", "def f():\n    pass\n")
+    _write(pkg / "models.py", "import importlib\nREGISTRY = {'tiny': ('mypkg.net', 'Net')}\n")
+    _write(pkg / "net.py", "class Net:\n    pass\n")
+    _write(pkg / "unused.py", "X = 1\n")
+    (pkg / "weights").mkdir()
+    (pkg / "weights" / "tiny.pt").write_bytes(b"\x00weights")
+    (pkg / "weights" / "other.pt").write_bytes(b"\x00other")
+    pages = {
+        "figures": _notebook(tmp_path / "a.ipynb", "%matplotlib inline\nfrom mypkg.figures import draw\ndraw()"),
+        "models": _notebook(tmp_path / "b.ipynb", "import mypkg.models as m\n", "m.load('tiny')"),
+        "plain": _notebook(tmp_path / "c.ipynb", "import math\nprint(math.pi)"),
+        "root": _notebook(tmp_path / "d.ipynb", "from mypkg import labels"),
+    }
+
+    def keys():
+        package = cache_keys.Package(pkg)
+        return {name: cache_keys.page_key(nb, package, env="env") for name, nb in pages.items()}
+
+    def changed_by(edit) -> set[str]:
+        before = keys()
+        edit()
+        after = keys()
+        return {name for name in pages if before[name] != after[name]}
+
+    def append(path):
+        return lambda: path.write_text(path.read_text() + "\n# a fixed label\n")
+
+    assert keys() == keys()
+    assert changed_by(append(pkg / "labels.py")) == {"figures", "root"}
+    assert changed_by(append(pkg / "sub" / "deep.py")) == {"figures"}       # imported in a function
+    assert changed_by(append(pkg / "net.py")) == {"models"}                 # named in a string
+    assert changed_by(lambda: (pkg / "weights" / "tiny.pt").write_bytes(b"new")) == {"models"}
+    assert changed_by(lambda: (pkg / "weights" / "other.pt").write_bytes(b"new")) == set()
+    assert changed_by(append(pkg / "unused.py")) == set()
+    assert changed_by(append(pkg / "core.py")) == {"figures", "models", "root"}  # run by __init__
+    # The page's own code is jupyter-cache's business; the installed packages are every page's.
+    package = cache_keys.Package(pkg)
+    assert cache_keys.page_key(pages["plain"], package, env="timm==1.0") != \
+        cache_keys.page_key(pages["plain"], package, env="")
+
+
+def test_the_course_pages_do_not_all_share_one_key():
+    package = cache_keys.Package(ROOT / "course_pkg")
+    modules = {nb.stem: package.reached(cache_keys.code_cells(nb))[0]
+               for nb in sorted((ROOT / "book" / "ja").glob("*.ipynb"))}
+    # chapter 1 draws figures, chapter 6 none: a figure module that only chapter 1 reaches
+    only_in_1 = {p.name for p in set(modules["01_patches"]) - set(modules["06_crossvit"])}
+    assert only_in_1, (modules["01_patches"], modules["06_crossvit"])
 
 
 def test_vendored_javascript_is_not_committed():
@@ -325,17 +385,66 @@ def test_display_tex_follows_sphinx_paragraph_and_split_rules():
     assert katex_math.display_tex(block(raw, nowrap=True)) == raw
 
 
-def test_the_build_tools_read_the_editions_without_importing_torch():
-    """Each Sphinx build loads sphinx_course: importing course_pkg (and with it torch) there
-    would cost every edition's build seconds, cached rebuilds included."""
-    tools = "import sys; sys.path.insert(0, 'tools'); import build_site, sphinx_course, translations; "
-    loaded = subprocess.run([sys.executable, "-c", tools + "print(sorted(m for m in sys.modules "
-                             "if m == 'torch' or m.startswith('course_pkg')))"],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert loaded.returncode == 0, loaded.stderr
-    assert loaded.stdout.strip() == "[]", loaded.stdout
-    # ... and they read the package's own list.
-    same = subprocess.run([sys.executable, "-c", tools + "from course_pkg.teaching.language import LANGS; "
-                           "assert sphinx_course.LANGS == translations.LANGS == build_site.LANGS == LANGS"],
-                          cwd=ROOT, capture_output=True, text=True)
-    assert same.returncode == 0, same.stderr
+def test_a_figure_becomes_a_legible_svg_with_alt_text_in_the_readers_language():
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from course_pkg import viz
+
+    viz.setup_fonts("ja")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.imshow(np.eye(8), interpolation="nearest")
+    left.set_title("単位行列")
+    right.plot([0, 1], [1, 0])
+    right.set_xlabel("エポック", fontsize=6)  # too small for a page: drawn at MIN_FONT_PT
+    rng = np.random.default_rng(0)
+    right.imshow(rng.random((96, 96, 3)), extent=(0, 1, 0, 1), interpolation="nearest")
+    svg = viz.figure_svg(fig)
+    assert right.xaxis.label.get_fontsize() == 6  # the figure itself is left as it was
+    plt.close(fig)
+    figure = sphinx_course.svg_figure(svg)
+    assert figure["min_pt"] == viz.MIN_FONT_PT
+    assert "単位行列" in figure["texts"] and "エポック" in figure["texts"]
+    alt = sphinx_course.figure_alt(figure["texts"], "ja")
+    assert alt.startswith("図：") and "単位行列" in alt and "エポック" in alt and "0.0" not in alt
+    assert sphinx_course.figure_alt(figure["texts"], "zh").startswith("图：")
+    # Shown no narrower than where its smallest text is 10 CSS px.
+    width = sphinx_course.legible_min_width(figure)
+    assert figure["min_pt"] * 96 / 72 * width / figure["width_px"] == pytest.approx(10)
+    # Pixels stay sharp (no smoothing), the photo-like image is a JPEG, and the file is XML.
+    assert "image-rendering:pixelated" in svg.replace(" ", "")
+    assert "data:image/jpeg;base64," in svg and "data:image/png;base64," in svg
+    import xml.dom.minidom
+
+    xml.dom.minidom.parseString(svg.encode())
+    assert sphinx_course.svg_figure('<svg width="10pt"></svg>') is None  # not a course figure
+
+
+def test_unused_icon_rules_are_dropped_and_used_code_points_kept():
+    import slim_static
+
+    css = ('a{color:red}.fa-bars:before{content:"\\f0c9"}.fa-unused:before{content:"\\f000"}'
+           '.fa-navicon:before,.fa-list:before{content:"\\f03a"}'
+           '.admonition:after{content:"\\f05a"}')
+    slim, points = slim_static.slim_stylesheet(css, {"fa-bars", "fa-list"})
+    assert ".fa-unused" not in slim and ".fa-bars:before" in slim and ".fa-list:before" in slim
+    assert points == {0xF0C9, 0xF03A, 0xF05A}
+
+
+def test_scripts_are_deferred_in_their_order_and_settings_run_first():
+    from urllib.parse import unquote
+
+    head = ('<script src="_static/documentation_options.js"></script>\n'
+            '<script>let toggleHintShow = "クリック";</script>\n'
+            '<script async src="a.js"></script>\n'
+            "<script>DOCUMENTATION_OPTIONS.pagename = 'x';</script>")
+    out = sphinx_course.defer_scripts(head)
+    assert '<script defer src="_static/documentation_options.js"></script>' in out
+    assert '<script>let toggleHintShow = "クリック";</script>' in out   # a setting: runs at once
+    assert '<script async src="a.js"></script>' in out                 # already not blocking
+    deferred = re.findall(r'<script defer src="data:text/javascript;charset=utf-8,([^"]*)"', out)
+    assert [unquote(d) for d in deferred] == ["DOCUMENTATION_OPTIONS.pagename = 'x';"]
+    assert out.index("documentation_options.js") < out.index("data:text/javascript")

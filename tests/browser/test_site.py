@@ -390,6 +390,40 @@ _FIT_JS = """width => {
 }"""
 
 
+MIN_TEXT_PX = 10  # issue 11: no figure text smaller than this where the figure is shown
+
+# Figures: matplotlib's SVGs (course_pkg/viz.py records the smallest font size, in pt, and the
+# width is in pt) at the width shown; raster images at two image pixels per CSS pixel; the text
+# of the live widgets' SVGs (drawn in the page) as rendered.
+_FIGURES_JS = """async minPx => {
+    const problems = [];
+    for (const img of document.querySelectorAll("article img")) {
+        const shown = img.getBoundingClientRect().width;
+        if (!shown) continue;
+        const name = img.getAttribute("src").split("/").pop();
+        if (!img.alt || /\\.(svg|png|jpe?g)$/i.test(img.alt)) problems.push(`${name}: no alt text (${img.alt})`);
+        if (/\\.svg$/i.test(name)) {
+            const svg = await (await fetch(img.src)).text();
+            const pt = svg.match(/<svg[^>]*\\sdata-min-font-pt="([0-9.]+)"/);
+            const width = svg.match(/<svg[^>]*\\swidth="([0-9.]+)pt"/);
+            if (!pt || !width) { problems.push(`${name}: not a course figure (no size of its text)`); continue; }
+            const px = parseFloat(pt[1]) * 96 / 72 * shown / (parseFloat(width[1]) * 96 / 72);
+            if (px < minPx - 0.05) problems.push(`${name}: text ${px.toFixed(1)} px at ${shown.toFixed(0)} px wide`);
+        } else if (img.naturalWidth < 2 * shown - 1) {
+            problems.push(`${name}: ${img.naturalWidth} image px shown at ${shown.toFixed(0)} CSS px (not 2x)`);
+        }
+    }
+    for (const text of document.querySelectorAll("article svg text")) {
+        const box = text.getBoundingClientRect();
+        if (!box.width || !text.textContent.trim()) continue;
+        const ctm = text.getScreenCTM();
+        const px = parseFloat(getComputedStyle(text).fontSize) * Math.hypot(ctm.a, ctm.b);
+        if (px < minPx - 0.05) problems.push(`widget text "${text.textContent.trim().slice(0, 20)}": ${px.toFixed(1)} px`);
+    }
+    return problems;
+}"""
+
+
 def _axe_violations(p, axe: Path) -> list[str]:
     """Critical and serious axe-core violations of the page, one line each."""
     p.add_script_tag(path=str(axe))
@@ -410,6 +444,7 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page,
         p.wait_for_load_state("networkidle")
         problems = {"console errors": console_errors}
         problems["fit"] = p.evaluate(_FIT_JS, width)
+        problems["figures"] = p.evaluate(_FIGURES_JS, MIN_TEXT_PX)
         problems["axe"] = _axe_violations(p, axe)
         problems["navigation"] = _check_navigation(p, width)
         p.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}@{width}.png"))
@@ -417,3 +452,59 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page,
         assert not problems, f"{lang}/{page} at {width} px: {problems}"
     finally:
         context.close()
+
+
+# --- PDF handouts ---------------------------------------------------------------------------
+
+def _notebook_pages(lang: str) -> list[str]:
+    sources = SITE / lang / "_sources"
+    return sorted(p.relative_to(sources).as_posix()[: -len(".ipynb")] for p in sources.rglob("*.ipynb"))
+
+
+def _squeeze(text: str) -> str:
+    """Text without whitespace: pdftotext breaks lines and spaces CJK text its own way."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_chapter_and_exercise_has_a_searchable_pdf(browser, server, lang):
+    """Each notebook page links its PDF from the download menu; the PDF holds the page's title
+    and its longest code line as text (code not cut), no raw TeX, and no sidebar."""
+    import shutil
+    import subprocess
+
+    if not (SITE / "index.html").exists():
+        pytest.skip("site not built")
+    assert shutil.which("pdftotext"), "pdftotext missing: tools/install.sh installs poppler-utils"
+    pages = _notebook_pages(lang)
+    assert len(pages) >= 10, pages
+    problems = []
+    for name in pages:
+        visit = Visit(browser, f"{server}/{lang}/{name}.html")
+        try:
+            p = visit.page
+            href = p.eval_on_selector_all(".dropdown-download-buttons a[href$='.pdf']",
+                                          "els => els.map(e => e.href)")
+            title = p.locator("article h1").first.inner_text().replace("#", "").strip()
+            code = p.eval_on_selector_all(".cell_input pre", "els => els.map(e => e.textContent)")
+        finally:
+            visit.close()
+        if href != [f"{server}/{lang}/_pdf/{name}.pdf"]:
+            problems.append(f"{name}: download menu links {href}")
+            continue
+        pdf = SITE / lang / "_pdf" / f"{name}.pdf"
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        flat = _squeeze(text)
+        # The chapter number ("1.") is a text run of its own in the printed heading.
+        if _squeeze(re.sub(r"^\d+\.\s*", "", title)) not in flat:
+            problems.append(f"{name}: title {title!r} not in the PDF text")
+        longest = max((line for block in code for line in block.splitlines()), key=len, default="")
+        if longest and _squeeze(longest) not in flat:
+            problems.append(f"{name}: code line {longest.strip()[:50]!r} cut or missing")
+        if re.search(r"\\(frac|mathbf|sqrt|begin)\b", text):
+            problems.append(f"{name}: raw TeX in the PDF")
+        # No sidebar or top bar: the search box (its "Ctrl+K" hint) is not printed.
+        if "Ctrl+K" in flat:
+            problems.append(f"{name}: the PDF shows the search box")
+    assert not problems, problems

@@ -325,13 +325,13 @@
       var gap = 6, bw = (340 - gap * (st.heads - 1)) / st.heads, p2 = panel(fig, T("heads_title").replace(/\s*[\{（(].*$/, ""), 340, 60 + N * ch);
       st.blocks.forEach(function (block, hh) {
         var x0 = hh * (bw + gap), cell = bw / st.dh;
-        if (st.heads <= 12) text(p2, x0 + bw / 2, 30, fmt(T("heads_title"), { h: hh }).split(/[（(]/)[0], { "text-anchor": "middle", "font-size": 9, fill: TAB10[hh % 10] });
+        if (st.heads <= 12) text(p2, x0 + bw / 2, 30, fmt(T("heads_title"), { h: hh }).split(/[（(]/)[0], { "text-anchor": "middle", "font-size": 10, fill: TAB10[hh % 10] });
         var gb = s("g", { "class": "cl-cells" }, p2);
         block.forEach(function (row, n) {
           row.forEach(function (sd, c) {
             s("rect", { x: x0 + c * cell, y: 36 + n * ch, width: cell, height: ch, stroke: "#fff",
                         fill: TAB10[Math.floor(sd / st.dh) % 10], "data-v": sd }, gb);
-            if (st.dh * st.heads <= 24) text(p2, x0 + (c + 0.5) * cell, 36 + (n + 0.7) * ch, String(sd), { "text-anchor": "middle", "font-size": 9, fill: "#fff" });
+            if (st.dh * st.heads <= 24) text(p2, x0 + (c + 0.5) * cell, 36 + (n + 0.7) * ch, String(sd), { "text-anchor": "middle", "font-size": 10, fill: "#fff" });
           });
         });
       });
