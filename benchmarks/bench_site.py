@@ -23,7 +23,6 @@ import subprocess
 import threading
 from pathlib import Path
 
-from course_pkg.teaching.language import LANGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"

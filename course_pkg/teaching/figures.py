@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .fonts import setup_fonts
-from .language import current_lang, normalize_lang, tr
+from .language import tr
 
 MESSAGES = {
     "patch_grid": {"ja": "{n} 個のパッチ（{p}×{p} 画素）", "zh": "{n} 个 patch（{p}×{p} 像素）",
