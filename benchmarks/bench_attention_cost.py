@@ -11,6 +11,7 @@ Only the fusion is linear: inside a CrossViT each branch still runs O(N^2) self-
 
     python benchmarks/bench_attention_cost.py [--dim 192] [--heads 3] [--batch 8]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ import time
 import torch
 
 from course_pkg import get_device, seed_everything
-from course_pkg.models.attention import CrossAttention, MultiHeadAttention
 from course_pkg.costs import attention_cost
+from course_pkg.models.attention import CrossAttention, MultiHeadAttention
 
 
 def _sync(device):
@@ -65,23 +66,35 @@ def main():
     self_attn = MultiHeadAttention(args.dim, args.heads).to(device).eval()
     cross_attn = CrossAttention(args.dim, args.heads).to(device).eval()
 
-    print(f"device: {device}  torch {torch.__version__}  D={args.dim} H={args.heads} B={args.batch} fp32")
-    head = (f"{'N':>6} {'kind':>6} {'GFLOP count':>12} {'GFLOP meas':>11} {'attn part':>10} "
-            f"{'weights cnt':>12} {'weights meas':>13} {'peak (cuda)':>12} {'ms':>8}")
+    print(
+        f"device: {device}  torch {torch.__version__}  D={args.dim} H={args.heads} B={args.batch} fp32"
+    )
+    head = (
+        f"{'N':>6} {'kind':>6} {'GFLOP count':>12} {'GFLOP meas':>11} {'attn part':>10} "
+        f"{'weights cnt':>12} {'weights meas':>13} {'peak (cuda)':>12} {'ms':>8}"
+    )
     print(head)
     print("-" * len(head))
     for n in args.tokens:
         cost = attention_cost(n, args.dim, args.heads, batch=args.batch, device=device)
         x = torch.randn(args.batch, n, args.dim, device=device)
-        ms = {"self_attention": time_forward(self_attn, (x,), device),
-              "cls_cross_attention": time_forward(cross_attn, (x[:, :1], x), device)}
+        ms = {
+            "self_attention": time_forward(self_attn, (x,), device),
+            "cls_cross_attention": time_forward(cross_attn, (x[:, :1], x), device),
+        }
         for kind, label in (("self_attention", "self"), ("cls_cross_attention", "cls-x")):
             c, m = cost[kind]["counted"], cost[kind]["measured"]
-            print(f"{n:>6} {label:>6} {c['flops'] / 1e9:>12.4f} {m['flops'] / 1e9:>11.4f} "
-                  f"{c['flops_attention'] / c['flops']:>9.0%} {fmt_bytes(c['weights_bytes']):>12} "
-                  f"{fmt_bytes(m['weights_bytes']):>13} {fmt_bytes(m['peak_bytes']):>12} {ms[kind]:>8.2f}")
-    print("'attn part' = share of FLOPs in q k^T and weights @ v (the N x N part for self-attention).")
-    print("Self-attention weights grow as N^2; CLS cross-attention as N. A CrossViT's branches still")
+            print(
+                f"{n:>6} {label:>6} {c['flops'] / 1e9:>12.4f} {m['flops'] / 1e9:>11.4f} "
+                f"{c['flops_attention'] / c['flops']:>9.0%} {fmt_bytes(c['weights_bytes']):>12} "
+                f"{fmt_bytes(m['weights_bytes']):>13} {fmt_bytes(m['peak_bytes']):>12} {ms[kind]:>8.2f}"
+            )
+    print(
+        "'attn part' = share of FLOPs in q k^T and weights @ v (the N x N part for self-attention)."
+    )
+    print(
+        "Self-attention weights grow as N^2; CLS cross-attention as N. A CrossViT's branches still"
+    )
     print("run O(N^2) self-attention; only the cross-branch fusion is linear in N.")
 
 

@@ -8,6 +8,7 @@ saves, which is why the chapters call ``torch.set_num_threads(1)``.
 ``--seed`` changes only the model initialisation and batch order (the split is fixed),
 to show how much the result varies.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,15 @@ TARGET_SECONDS = 30.0
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, action="append",
-                        help="intra-op threads (repeatable); default 1 and 2")
-    parser.add_argument("--seed", type=int, action="append",
-                        help="model/batch-order seed (repeatable); default 0")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        action="append",
+        help="intra-op threads (repeatable); default 1 and 2",
+    )
+    parser.add_argument(
+        "--seed", type=int, action="append", help="model/batch-order seed (repeatable); default 0"
+    )
     args = parser.parse_args(argv)
     device = get_device(args.device)
     times = {}
@@ -45,15 +51,20 @@ def main(argv=None) -> int:
             times.setdefault(threads, []).append(seconds)
             params = sum(p.numel() for p in model.parameters())
             met = report["test_acc"] >= TARGET_ACC and seconds <= TARGET_SECONDS
-            print(f"seed {seed}: test accuracy {report['test_acc']:.4f} "
-                  f"(target >= {TARGET_ACC}), wall time {seconds:.1f} s "
-                  f"(target <= {TARGET_SECONDS:.0f} s) on {device} with {threads} threads, "
-                  f"{params} parameters, {report['train']['epochs']} epochs: "
-                  f"{'target met' if met else 'TARGET MISSED'}", flush=True)
+            print(
+                f"seed {seed}: test accuracy {report['test_acc']:.4f} "
+                f"(target >= {TARGET_ACC}), wall time {seconds:.1f} s "
+                f"(target <= {TARGET_SECONDS:.0f} s) on {device} with {threads} threads, "
+                f"{params} parameters, {report['train']['epochs']} epochs: "
+                f"{'target met' if met else 'TARGET MISSED'}",
+                flush=True,
+            )
     if len(times) > 1:
         best = min(times, key=lambda t: min(times[t]))
         for threads, ts in sorted(times.items()):
-            print(f"{threads} threads: {min(ts):.1f} s, ratio to {best} threads {min(ts) / min(times[best]):.2f}")
+            print(
+                f"{threads} threads: {min(ts):.1f} s, ratio to {best} threads {min(ts) / min(times[best]):.2f}"
+            )
     return 0
 
 

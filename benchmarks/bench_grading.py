@@ -12,6 +12,7 @@ recorded outcomes (no student code runs).
 
     .venv/bin/python benchmarks/bench_grading.py [--workers 2] [--n 100] [--no-thousand]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.grading.nbfactory import (CORRECT_01, IGNORES_MASK_01, ONLY_3D_01,  # noqa: E402
-                                     ZEROS_01, write)
-
 from course_pkg.grading.cli import main  # noqa: E402
+from tests.grading.nbfactory import CORRECT_01, IGNORES_MASK_01, ONLY_3D_01, ZEROS_01, write  # noqa: E402
 
-KINDS = ([[CORRECT_01]] * 40 + [[IGNORES_MASK_01]] * 10 + [[ONLY_3D_01]] * 10
-         + [[ZEROS_01]] * 10 + [["def f(:\n"]] * 7 + [["raise ValueError('x')\n"]] * 6
-         + [[CORRECT_01.replace("def scaled", "def other")]] * 6
-         + [["def scaled_dot_product_attention(q, k, v, mask=None):\n"
-             "    raise NotImplementedError\n"]] * 6
-         + [[CORRECT_01, "while True:\n    pass\n"]] * 3 + [["import os\nos._exit(0)\n"]] * 2)
+KINDS = (
+    [[CORRECT_01]] * 40
+    + [[IGNORES_MASK_01]] * 10
+    + [[ONLY_3D_01]] * 10
+    + [[ZEROS_01]] * 10
+    + [["def f(:\n"]] * 7
+    + [["raise ValueError('x')\n"]] * 6
+    + [[CORRECT_01.replace("def scaled", "def other")]] * 6
+    + [["def scaled_dot_product_attention(q, k, v, mask=None):\n    raise NotImplementedError\n"]]
+    * 6
+    + [[CORRECT_01, "while True:\n    pass\n"]] * 3
+    + [["import os\nos._exit(0)\n"]] * 2
+)
 
 
 def run(n: int, workers: int, rescore: bool = False) -> tuple[float, float, float | None]:
@@ -44,9 +50,22 @@ def run(n: int, workers: int, rescore: bool = False) -> tuple[float, float, floa
         for i in range(n):
             write(tmp / "subs" / f"s{i:04d}.ipynb", KINDS[i % len(KINDS)])
         t0 = time.perf_counter()
-        main([str(tmp / "subs"), "--assignment", "01_attention", "--out", str(tmp / "out"),
-              "--workers", str(workers), "--cell-timeout", "5", "--wall", "30",
-              "--no-progress"])
+        main(
+            [
+                str(tmp / "subs"),
+                "--assignment",
+                "01_attention",
+                "--out",
+                str(tmp / "out"),
+                "--workers",
+                str(workers),
+                "--cell-timeout",
+                "5",
+                "--wall",
+                "30",
+                "--no-progress",
+            ]
+        )
         wall = time.perf_counter() - t0
         stamps = sorted(p.stat().st_mtime for p in (tmp / "out" / "results").rglob("*.json"))
         rate = (len(stamps) - 1) / max(stamps[-1] - stamps[0], 1e-9)
@@ -67,11 +86,15 @@ if __name__ == "__main__":
     ap.add_argument("--no-thousand", action="store_true")
     a = ap.parse_args()
     wall, rate, _ = run(a.n, a.workers)
-    print(f"graded {a.n} submissions with {a.workers} workers (isolation on) in {wall:.1f} s "
-          f"({wall / a.n:.2f} s per submission; target <= 30 s, ratio {wall / 30:.2f})")
+    print(
+        f"graded {a.n} submissions with {a.workers} workers (isolation on) in {wall:.1f} s "
+        f"({wall / a.n:.2f} s per submission; target <= 30 s, ratio {wall / 30:.2f})"
+    )
     print(f"steady-state rate: {rate:.2f} submissions/s ({1 / rate:.2f} s each)")
     if not a.no_thousand:
         wall, rate, again = run(1000, a.workers, rescore=True)
-        print(f"graded 1000 submissions with {a.workers} workers in {wall:.1f} s "
-              f"({wall / 60:.1f} min; steady-state {rate:.2f} submissions/s)")
+        print(
+            f"graded 1000 submissions with {a.workers} workers in {wall:.1f} s "
+            f"({wall / 60:.1f} min; steady-state {rate:.2f} submissions/s)"
+        )
         print(f"rescored those 1000 records from their recorded outcomes in {again:.1f} s")

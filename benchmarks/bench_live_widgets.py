@@ -7,6 +7,7 @@ with course_pkg's in tests/browser/test_live_widgets.py.)
 
     python benchmarks/bench_live_widgets.py [--lang ja] [--chromium /usr/bin/chromium]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,14 +15,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from course_pkg.teaching import live
-from course_pkg.teaching import widget_specs
+from course_pkg.teaching import live, widget_specs
 from course_pkg.teaching import widgets as W
 from course_pkg.teaching.language import LANGS
 
 BUDGET_BYTES, BUDGET_MS = 150_000, 100.0
-EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
-             for name in widget_specs.SPECS}
+EXPLORERS = {
+    name: (lambda lang, name=name: W.reference_explorer(name, lang)) for name in widget_specs.SPECS
+}
 SWEEP = """() => {
     const live = document.querySelector('.course-live').courseLive, times = [];
     for (const c of live.bundle.controls) {
@@ -40,7 +41,9 @@ SWEEP = """() => {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lang", action="append", choices=LANGS)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
@@ -48,26 +51,35 @@ def main() -> None:
 
     script = len(live.SCRIPT.read_bytes())
     print(f"script: {script} bytes (shared by the widgets of one page)")
-    print(f"{'widget':<11} {'lang':<4} {'data B':>8} {'total B':>8} {'/150KB':>7} {'median ms':>10} "
-          f"{'max ms':>7} {'/100ms':>7} {'moves':>6}")
+    print(
+        f"{'widget':<11} {'lang':<4} {'data B':>8} {'total B':>8} {'/150KB':>7} {'median ms':>10} "
+        f"{'max ms':>7} {'/100ms':>7} {'moves':>6}"
+    )
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=args.chromium, args=["--headless", "--no-sandbox"])
+        browser = p.chromium.launch(
+            executable_path=args.chromium, args=["--headless", "--no-sandbox"]
+        )
         for lang in args.lang or LANGS:
             for name, make in EXPLORERS.items():
                 w = make(lang)
                 body = live.page_html(w, with_script=True)
                 path = Path(tmp) / f"{name}_{lang}.html"
-                path.write_text(f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>b</title>'
-                                f"</head><body>{body}</body></html>", encoding="utf-8")
+                path.write_text(
+                    f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>b</title>'
+                    f"</head><body>{body}</body></html>",
+                    encoding="utf-8",
+                )
                 total = len(body.encode())
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.goto(path.as_uri())
                 page.wait_for_function("() => document.querySelector('.course-live').dataset.ready")
                 times = page.evaluate(SWEEP)
                 page.close()
-                print(f"{name:<11} {lang:<4} {total - script:>8} {total:>8} {total / BUDGET_BYTES:>7.2f} "
-                      f"{statistics.median(times):>10.1f} {max(times):>7.1f} {max(times) / BUDGET_MS:>7.2f} "
-                      f"{len(times):>6}")
+                print(
+                    f"{name:<11} {lang:<4} {total - script:>8} {total:>8} {total / BUDGET_BYTES:>7.2f} "
+                    f"{statistics.median(times):>10.1f} {max(times):>7.1f} {max(times) / BUDGET_MS:>7.2f} "
+                    f"{len(times):>6}"
+                )
         browser.close()
 
 

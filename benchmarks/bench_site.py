@@ -11,6 +11,7 @@ compresses would send them). Lighthouse 12.2.3 comes from the npm registry into 
 1.5 MB raw / 600 KB gzipped, a widget page at most 2 MB, performance >= 90, accessibility 100,
 best practices 100.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,6 @@ import os
 import subprocess
 import threading
 from pathlib import Path
-
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
@@ -47,8 +47,11 @@ class _Gzip(_Quiet):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
-        if "gzip" not in self.headers.get("Accept-Encoding", "") or path.suffix not in COMPRESSIBLE \
-                or not path.is_file():
+        if (
+            "gzip" not in self.headers.get("Accept-Encoding", "")
+            or path.suffix not in COMPRESSIBLE
+            or not path.is_file()
+        ):
             return super().send_head()
         import io
 
@@ -63,7 +66,9 @@ class _Gzip(_Quiet):
 
 def serve(compress: bool = False) -> tuple[http.server.ThreadingHTTPServer, str]:
     handler = _Gzip if compress else _Quiet
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(SITE)))
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(handler, directory=str(SITE))
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
 
@@ -75,9 +80,12 @@ def editions() -> list[str]:
 
 def pages(lang: str) -> list[str]:
     root = SITE / lang
-    return [p.relative_to(root).as_posix() for p in sorted(root.rglob("*.html"))
-            if not p.relative_to(root).as_posix().startswith(("_static", "_sources"))
-            and p.stem not in ("genindex", "search", "index")]
+    return [
+        p.relative_to(root).as_posix()
+        for p in sorted(root.rglob("*.html"))
+        if not p.relative_to(root).as_posix().startswith(("_static", "_sources"))
+        and p.stem not in ("genindex", "search", "index")
+    ]
 
 
 def weigh(browser, url: str) -> dict:
@@ -100,30 +108,51 @@ def weigh(browser, url: str) -> dict:
         raw += len(body)
         zipped += len(gzip.compress(body, 6))
         if url_.split("?")[0] in [b.split("?")[0] for b in blocking]:
-            biggest_blocking = max(biggest_blocking, (len(body), url_.rsplit("/", 1)[-1].split("?")[0]))
+            biggest_blocking = max(
+                biggest_blocking, (len(body), url_.rsplit("/", 1)[-1].split("?")[0])
+            )
     context.close()
     return {"requests": len(bodies), "raw": raw, "gzip": zipped, "blocking": biggest_blocking}
 
 
 def lighthouse(url: str) -> dict:
     env = dict(os.environ, CHROME_PATH=CHROMIUM)
-    out = subprocess.run([str(LIGHTHOUSE), url, "--quiet", "--output=json", "--only-categories="
-                          "performance,accessibility,best-practices",
-                          "--chrome-flags=--headless --no-sandbox --disable-gpu"],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [
+            str(LIGHTHOUSE),
+            url,
+            "--quiet",
+            "--output=json",
+            "--only-categories=performance,accessibility,best-practices",
+            "--chrome-flags=--headless --no-sandbox --disable-gpu",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:] or ["failed"]}
     report = json.loads(out.stdout)
-    scores = {k: round(100 * v["score"]) if v["score"] is not None else None
-              for k, v in report["categories"].items()}
+    scores = {
+        k: round(100 * v["score"]) if v["score"] is not None else None
+        for k, v in report["categories"].items()
+    }
     audits = report["audits"]
     # What costs the score: the paint times, and the audits that failed.
-    for key, name in (("first-contentful-paint", "FCP"), ("largest-contentful-paint", "LCP"),
-                      ("total-blocking-time", "TBT")):
+    for key, name in (
+        ("first-contentful-paint", "FCP"),
+        ("largest-contentful-paint", "LCP"),
+        ("total-blocking-time", "TBT"),
+    ):
         scores[name] = audits[key]["displayValue"]
-    scores["failed"] = sorted(k for k, a in audits.items()
-                              if a.get("score") is not None and a["score"] < 0.9
-                              and a.get("scoreDisplayMode") in ("binary", "numeric", "metricSavings"))
+    scores["failed"] = sorted(
+        k
+        for k, a in audits.items()
+        if a.get("score") is not None
+        and a["score"] < 0.9
+        and a.get("scoreDisplayMode") in ("binary", "numeric", "metricSavings")
+    )
     return scores
 
 
@@ -138,15 +167,21 @@ def print_weights(base: str) -> None:
                 w = weigh(browser, f"{base}/{lang}/{name}")
                 size, script = w["blocking"]
                 blocking = f"{script} {size / 1024:.0f} KB" if script else "-"
-                print(f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} "
-                      f"{w['gzip'] / 1024:8.0f}  {blocking}")
+                print(
+                    f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} "
+                    f"{w['gzip'] / 1024:8.0f}  {blocking}"
+                )
         browser.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lighthouse", action="store_true")
-    parser.add_argument("--gzip", action="store_true", help="Lighthouse against a server that gzips text files")
+    parser.add_argument(
+        "--gzip", action="store_true", help="Lighthouse against a server that gzips text files"
+    )
     parser.add_argument("--site", type=Path, default=SITE, help=f"the built site (default {SITE})")
     parser.add_argument("--no-weights", action="store_true", help="Lighthouse only")
     args = parser.parse_args()
@@ -161,17 +196,25 @@ def main() -> int:
     def size(folder: Path) -> int:
         return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
-    print(f"source maps shipped: {maps / 1024:.0f} KB; shared _static: {size(SITE / '_static') / 2**20:.1f} MB; "
-          "_static of each edition: " + ", ".join(f"{lang} {size(SITE / lang / '_static') / 1024:.0f} KB"
-                                                  for lang in editions()))
+    print(
+        f"source maps shipped: {maps / 1024:.0f} KB; shared _static: {size(SITE / '_static') / 2**20:.1f} MB; "
+        "_static of each edition: "
+        + ", ".join(f"{lang} {size(SITE / lang / '_static') / 1024:.0f} KB" for lang in editions())
+    )
     if args.lighthouse:
         if not LIGHTHOUSE.exists():
             raise SystemExit(f"{LIGHTHOUSE} missing: (cd .bench && npm i -E lighthouse@12.2.3)")
         if args.gzip:
             httpd.shutdown()
             httpd, base = serve(compress=True)
-        print("Lighthouse (mobile, simulated slow 4G): performance / accessibility / best practices"
-              + (", text gzipped by the server" if args.gzip else ", served as python -m http.server does"))
+        print(
+            "Lighthouse (mobile, simulated slow 4G): performance / accessibility / best practices"
+            + (
+                ", text gzipped by the server"
+                if args.gzip
+                else ", served as python -m http.server does"
+            )
+        )
         for lang in editions():
             for name in LIGHTHOUSE_PAGES:
                 scores = lighthouse(f"{base}/{lang}/{name}")

@@ -8,6 +8,7 @@ the ratio course / reference (target <= 1.00).
 
     python benchmarks/bench_vit_step.py [--steps 10] [--warmup 3] [--batch 32] [--reference auto|timm|torch]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ from course_pkg.models.patches import PatchEmbed
 from course_pkg.models.vit import ViT
 
 # one config builds all three models (the course ViT takes timm's constructor names)
-CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=192, depth=6,
-           num_heads=3)
+CFG = dict(
+    img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=192, depth=6, num_heads=3
+)
 
 
 class TorchEncoderViT(nn.Module):
@@ -37,8 +39,16 @@ class TorchEncoderViT(nn.Module):
         self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, dim))
-        layer = nn.TransformerEncoderLayer(dim, num_heads, 4 * dim, dropout=0.0, activation="gelu",
-                                           layer_norm_eps=1e-6, batch_first=True, norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            dim,
+            num_heads,
+            4 * dim,
+            dropout=0.0,
+            activation="gelu",
+            layer_norm_eps=1e-6,
+            batch_first=True,
+            norm_first=True,
+        )
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.head = nn.Linear(dim, num_classes)
@@ -55,6 +65,7 @@ def make_reference(kind: str = "auto"):
         raise SystemExit("timm was requested (--reference timm) but cannot be imported")
     if timm is not None:
         from timm.models.vision_transformer import VisionTransformer
+
         return f"timm {timm.__version__} VisionTransformer", VisionTransformer(**CFG)
     return "torch.nn.TransformerEncoder", TorchEncoderViT(**CFG)
 
@@ -82,8 +93,12 @@ def main():
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--reference", choices=("auto", "timm", "torch"), default="auto",
-                    help="auto: timm if it imports, else torch.nn.TransformerEncoder")
+    ap.add_argument(
+        "--reference",
+        choices=("auto", "timm", "torch"),
+        default="auto",
+        help="auto: timm if it imports, else torch.nn.TransformerEncoder",
+    )
     args = ap.parse_args()
 
     device = get_device()
@@ -97,7 +112,9 @@ def main():
     times = {name: [] for name in steps}
     for i in range(args.warmup + args.steps):
         order = list(steps.items())
-        order = order if i % 2 == 0 else order[::-1]  # interleaved, alternating order: same machine load
+        order = (
+            order if i % 2 == 0 else order[::-1]
+        )  # interleaved, alternating order: same machine load
         for name, step in order:
             sync(device)
             t0 = time.perf_counter()
@@ -107,16 +124,20 @@ def main():
                 times[name].append(1000 * (time.perf_counter() - t0))
 
     print(f"device: {device}  torch {torch.__version__}  threads {torch.get_num_threads()}")
-    print(f"config: img 32, patch 4, embed_dim {CFG['embed_dim']}, depth 6, heads 3, batch {args.batch}; "
-          f"median of {args.steps} steps after {args.warmup} warm-up")
+    print(
+        f"config: img 32, patch 4, embed_dim {CFG['embed_dim']}, depth 6, heads 3, batch {args.batch}; "
+        f"median of {args.steps} steps after {args.warmup} warm-up"
+    )
     med = {name: statistics.median(t) for name, t in times.items()}
     for name, t in times.items():
         print(f"  {name:40s} {med[name]:9.1f} ms/step  (min {min(t):.1f}, max {max(t):.1f})")
     course, reference = med["course_pkg ViT"], med[ref_name]
     print(f"ratio course/reference: {course / reference:.3f}  (target <= 1.00)")
     best = {name: min(t) for name, t in times.items()}
-    print(f"ratio of the fastest steps: {best['course_pkg ViT'] / best[ref_name]:.3f}  "
-          "(less sensitive to other load on the machine)")
+    print(
+        f"ratio of the fastest steps: {best['course_pkg ViT'] / best[ref_name]:.3f}  "
+        "(less sensitive to other load on the machine)"
+    )
 
 
 if __name__ == "__main__":

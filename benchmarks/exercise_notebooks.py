@@ -3,6 +3,7 @@ explorer widget takes to build (targets: notebook <= 60 s on CPU, aim < 15 s; wi
 
     python benchmarks/exercise_notebooks.py [--only 01_attention] [--widgets-only]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,22 +22,32 @@ def time_notebooks(only: str | None) -> None:
             if only and only not in path.stem:
                 continue
             nb = nbformat.read(path, as_version=4)
-            client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                                    resources={"metadata": {"path": str(path.parent)}})
+            client = NotebookClient(
+                nb,
+                timeout=120,
+                kernel_name="python3",
+                allow_errors=True,
+                resources={"metadata": {"path": str(path.parent)}},
+            )
             start = time.perf_counter()
             client.execute()
             seconds = time.perf_counter() - start
-            errors = [o.get("ename") for c in nb.cells if c.cell_type == "code"
-                      for o in c.get("outputs", []) if o.get("output_type") == "error"]
+            errors = [
+                o.get("ename")
+                for c in nb.cells
+                if c.cell_type == "code"
+                for o in c.get("outputs", [])
+                if o.get("output_type") == "error"
+            ]
             print(f"{folder}/{path.parent.name}/{path.name}: {seconds:6.1f} s  errors={errors}")
 
 
 def time_widgets() -> None:
-    from course_pkg.teaching import widgets as W
     from course_pkg.models.attention import merge_heads, scaled_dot_product_attention, split_heads
     from course_pkg.models.mae import random_masking, unshuffle
     from course_pkg.models.patches import patchify, unpatchify
     from course_pkg.models.positional import sincos_1d
+    from course_pkg.teaching import widgets as W
 
     makers = {
         "attention_explorer": lambda: W.attention_explorer(scaled_dot_product_attention),

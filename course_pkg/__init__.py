@@ -12,6 +12,7 @@ Every chapter and exercise imports from here instead of redefining things. The p
 * ``course_pkg.exercises``: the exercise notebooks' generator;
 * ``course_pkg.grading``: the grader.
 """
+
 from . import _moved
 from .device import get_device, seed_everything
 

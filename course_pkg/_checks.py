@@ -3,6 +3,7 @@
 Each helper raises a ``ValueError`` that names the bad value and what was
 expected, so a student who passes the wrong shape learns what to change.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,17 +49,26 @@ def build_config(config_cls: type, config=None, fields: dict | None = None):
     fields = fields or {}
     if config is not None:
         if fields:
-            raise ValueError(f"pass either a {config_cls.__name__} or its fields as keywords, "
-                             f"not both; got a config and {sorted(fields)}")
+            raise ValueError(
+                f"pass either a {config_cls.__name__} or its fields as keywords, "
+                f"not both; got a config and {sorted(fields)}"
+            )
         if not isinstance(config, config_cls):
-            raise ValueError(f"config must be a {config_cls.__name__}, got "
-                             f"{type(config).__name__}; for a dict write Model(**config)")
+            raise ValueError(
+                f"config must be a {config_cls.__name__}, got "
+                f"{type(config).__name__}; for a dict write Model(**config)"
+            )
         return config
     known = {f.name for f in dataclasses.fields(config_cls)}
     for name in fields:
         if name not in known:
-            hint = (f" ({name!r} is now {RENAMED_FIELDS[name]!r}, as in timm)"
-                    if RENAMED_FIELDS.get(name) in known else "")
-            raise ValueError(f"unknown {config_cls.__name__} field {name!r}{hint}; "
-                             f"expected some of {sorted(known)}")
+            hint = (
+                f" ({name!r} is now {RENAMED_FIELDS[name]!r}, as in timm)"
+                if RENAMED_FIELDS.get(name) in known
+                else ""
+            )
+            raise ValueError(
+                f"unknown {config_cls.__name__} field {name!r}{hint}; "
+                f"expected some of {sorted(known)}"
+            )
     return config_cls(**fields)

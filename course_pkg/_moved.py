@@ -7,6 +7,7 @@ the module at its new place, so those notebooks keep working. This is the one ta
 moves: the grader's static scan reads it too, so a forbidden module cannot be borrowed under
 its old name.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -16,8 +17,14 @@ import sys
 import warnings
 
 _MODELS = ("attention", "patches", "positional", "vit", "crossvit", "mae", "distill", "cnn")
-_TEACHING = (("i18n", "language"), ("viz", "figures"), ("widgets", "widgets"),
-             ("widget_specs", "widget_specs"), ("live", "live"), ("selfcheck", "selfcheck"))
+_TEACHING = (
+    ("i18n", "language"),
+    ("viz", "figures"),
+    ("widgets", "widgets"),
+    ("widget_specs", "widget_specs"),
+    ("live", "live"),
+    ("selfcheck", "selfcheck"),
+)
 # Written without full module names, so that the site's cache keys (tools/cache_keys.py, which
 # follows module names in strings) do not count every page as reaching every moved module.
 MOVED = {f"course_pkg.{name}": f"course_pkg.models.{name}" for name in _MODELS}
@@ -28,7 +35,7 @@ def current_name(module: str) -> str:
     """The module's name today, for an old flat name (``attention`` -> ``models.attention``)."""
     for old, new in MOVED.items():
         if module == old or module.startswith(old + "."):
-            return new + module[len(old):]
+            return new + module[len(old) :]
     return module
 
 
@@ -41,8 +48,11 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def create_module(self, spec):
-        warnings.warn(f"{spec.name} moved to {MOVED[spec.name]}; import it from there",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{spec.name} moved to {MOVED[spec.name]}; import it from there",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return importlib.import_module(MOVED[spec.name])
 
     def exec_module(self, module) -> None:

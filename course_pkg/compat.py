@@ -6,6 +6,7 @@ may carry a CUDA-built extension; importing it then fails with
 torchvision. ViT needs none of torchvision's compiled operators, so when torch has no
 CUDA we declare the two operator schemas torchvision checks for before importing it.
 """
+
 from __future__ import annotations
 
 import importlib

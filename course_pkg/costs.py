@@ -5,6 +5,7 @@ Counted analytically (matmul FLOPs, 2 per multiply-add, and bytes) and measured 
 Panda 2021 (CrossViT), §3.3 and eq. (8): the CLS token is the only query of the fusion, so
 its score matrix is 1 x N instead of N x N.
 """
+
 from __future__ import annotations
 
 import torch
@@ -20,19 +21,23 @@ from .models.attention import (
 )
 
 
-def _counted(n_q: int, n_k: int, dim: int, num_heads: int, batch: int, elem: int, self_attn: bool) -> dict:
+def _counted(
+    n_q: int, n_k: int, dim: int, num_heads: int, batch: int, elem: int, self_attn: bool
+) -> dict:
     """Analytic matmul FLOPs (2 per multiply-add) and bytes for one attention layer."""
     if self_attn:
-        proj = 2 * n_k * dim * 3 * dim                     # fused qkv over all N tokens
+        proj = 2 * n_k * dim * 3 * dim  # fused qkv over all N tokens
     else:
-        proj = 2 * n_q * dim * dim + 2 * n_k * dim * 2 * dim  # q for the query, k and v for all N keys
-    proj += 2 * n_q * dim * dim                            # output projection, one row per query
+        proj = (
+            2 * n_q * dim * dim + 2 * n_k * dim * 2 * dim
+        )  # q for the query, k and v for all N keys
+    proj += 2 * n_q * dim * dim  # output projection, one row per query
     core = 2 * n_q * n_k * dim + 2 * n_q * n_k * dim  # q k^T (all heads) + weights @ v
     return {
         "flops_projections": batch * proj,
         "flops_attention": batch * core,
         "flops": batch * (proj + core),
-        "weights_bytes": batch * num_heads * n_q * n_k * elem,          # the (B, H, Nq, Nk) matrix
+        "weights_bytes": batch * num_heads * n_q * n_k * elem,  # the (B, H, Nq, Nk) matrix
         "activation_bytes": batch * (2 * n_q * dim + 2 * n_k * dim) * elem,  # q, k, v, output
     }
 
@@ -104,8 +109,12 @@ def attention_cost(
         check_positive_int(name, value)
     elem = torch.empty((), dtype=dtype).element_size()
     result = {
-        "self_attention": {"counted": _counted(n_tokens, n_tokens, dim, num_heads, batch, elem, True)},
-        "cls_cross_attention": {"counted": _counted(1, n_tokens, dim, num_heads, batch, elem, False)},
+        "self_attention": {
+            "counted": _counted(n_tokens, n_tokens, dim, num_heads, batch, elem, True)
+        },
+        "cls_cross_attention": {
+            "counted": _counted(1, n_tokens, dim, num_heads, batch, elem, False)
+        },
     }
     if measure:
         device = get_device() if device is None else torch.device(device)

@@ -9,6 +9,7 @@
 The train/test split is stratified and fixed by a seed, so every chapter, test and
 checkpoint sees the same 359 test images.
 """
+
 from __future__ import annotations
 
 import functools
@@ -53,8 +54,13 @@ def resize_images(images: torch.Tensor, image_size: int) -> torch.Tensor:
     if images.shape[-2:] == (image_size, image_size):
         return images
     antialias = image_size < max(images.shape[-2:])
-    out = F.interpolate(images, size=(image_size, image_size), mode="bilinear",
-                        align_corners=False, antialias=antialias)
+    out = F.interpolate(
+        images,
+        size=(image_size, image_size),
+        mode="bilinear",
+        align_corners=False,
+        antialias=antialias,
+    )
     return out.clamp(0.0, 1.0)
 
 
@@ -80,8 +86,9 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return bunch.images.astype(np.float32), bunch.target.astype(np.int64)
 
 
-def stratified_split_indices(labels: torch.Tensor, test_fraction: float = 0.2,
-                             seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def stratified_split_indices(
+    labels: torch.Tensor, test_fraction: float = 0.2, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Deterministic stratified split of ``labels (B,)`` into train and test index tensors.
 
     Within each class the indices are shuffled with a generator seeded by ``seed``
@@ -124,8 +131,12 @@ def first_k_per_class(labels: torch.Tensor, k: int) -> torch.Tensor:
     return torch.sort(torch.cat(keep)).values
 
 
-def digits_split(image_size: int = DIGITS_SIZE, test_fraction: float = 0.2, seed: int = 0,
-                 limit_per_class: int | None = None) -> DigitsSplit:
+def digits_split(
+    image_size: int = DIGITS_SIZE,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    limit_per_class: int | None = None,
+) -> DigitsSplit:
     """The fixed stratified split of the digits (default 1438 train / 359 test images).
 
     Args:
@@ -164,8 +175,9 @@ class RandomShift:
         return shift_images(images, self.max_shift, self.generator), labels
 
 
-def shift_images(images: torch.Tensor, max_shift: int,
-                 generator: torch.Generator | None = None) -> torch.Tensor:
+def shift_images(
+    images: torch.Tensor, max_shift: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Shift each image of ``(B, C, H, W)`` by a random (dy, dx) in [-max_shift, max_shift]^2."""
     check_tensor("images", images, ndim=4)
     if max_shift == 0:
@@ -176,14 +188,19 @@ def shift_images(images: torch.Tensor, max_shift: int,
     offsets = torch.randint(0, 2 * s + 1, (B, 2), generator=generator)
     out = torch.empty_like(images)
     for i, (dy, dx) in enumerate(offsets.tolist()):
-        out[i] = padded[i, :, dy:dy + H, dx:dx + W]
+        out[i] = padded[i, :, dy : dy + H, dx : dx + W]
     return out
 
 
-def digits_loaders(batch_size: int = 64, image_size: int = DIGITS_SIZE, seed: int = 0,
-                   limit_per_class: int | None = None, augment: int = 0,
-                   test_fraction: float = 0.2,
-                   shuffle_seed: int | None = None) -> tuple[DataLoader, DataLoader]:
+def digits_loaders(
+    batch_size: int = 64,
+    image_size: int = DIGITS_SIZE,
+    seed: int = 0,
+    limit_per_class: int | None = None,
+    augment: int = 0,
+    test_fraction: float = 0.2,
+    shuffle_seed: int | None = None,
+) -> tuple[DataLoader, DataLoader]:
     """``(train_loader, test_loader)`` over :func:`digits_split`, both yielding ``(x, y)``.
 
     ``x`` is ``(B, 1, S, S)`` float32 in [0, 1], ``y`` is ``(B,)`` int64. ``seed`` fixes
@@ -199,9 +216,13 @@ def digits_loaders(batch_size: int = 64, image_size: int = DIGITS_SIZE, seed: in
     shuffle_seed = seed if shuffle_seed is None else shuffle_seed
     _check_seed(shuffle_seed)
     collate = RandomShift(augment, shuffle_seed) if augment else None
-    train_loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True,
-                              generator=torch.Generator().manual_seed(shuffle_seed),
-                              collate_fn=collate)
+    train_loader = DataLoader(
+        train_ds,
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(shuffle_seed),
+        collate_fn=collate,
+    )
     test_loader = DataLoader(test_ds, batch_size=256, shuffle=False)
     return train_loader, test_loader
 
@@ -229,7 +250,7 @@ def sample_image(name: str = "astronaut", size: int = 224) -> torch.Tensor:
     _, H, W = image.shape
     side = min(H, W)
     top, left = (H - side) // 2, (W - side) // 2
-    image = image[:, top:top + side, left:left + side]
+    image = image[:, top : top + side, left : left + side]
     return resize_images(image.unsqueeze(0), size)[0]
 
 
@@ -240,12 +261,30 @@ def sample_image(name: str = "astronaut", size: int = 224) -> torch.Tensor:
 # 3Blue1Brown's attention video). Same length in every language, so every shape a chapter
 # prints is the same in all editions.
 TOY_SENTENCES = {
-    "ja": [("ふわふわ", "adj"), ("で", "part"), ("青い", "adj"), ("生き物", "noun"), ("が", "part"),
-           ("歩く", "verb")],
-    "zh": [("毛茸茸", "adj"), ("的", "part"), ("蓝色", "adj"), ("生物", "noun"), ("在", "part"),
-           ("走", "verb")],
-    "en": [("a", "part"), ("fluffy", "adj"), ("blue", "adj"), ("creature", "noun"), ("is", "part"),
-           ("walking", "verb")],
+    "ja": [
+        ("ふわふわ", "adj"),
+        ("で", "part"),
+        ("青い", "adj"),
+        ("生き物", "noun"),
+        ("が", "part"),
+        ("歩く", "verb"),
+    ],
+    "zh": [
+        ("毛茸茸", "adj"),
+        ("的", "part"),
+        ("蓝色", "adj"),
+        ("生物", "noun"),
+        ("在", "part"),
+        ("走", "verb"),
+    ],
+    "en": [
+        ("a", "part"),
+        ("fluffy", "adj"),
+        ("blue", "adj"),
+        ("creature", "noun"),
+        ("is", "part"),
+        ("walking", "verb"),
+    ],
 }
 TOY_ROLES = ("adj", "noun", "verb", "part")
 
@@ -259,5 +298,7 @@ def toy_sentence(lang: str | None = None, roles: bool = False) -> list:
 
     lang = normalize_lang(lang) or current_lang()
     if lang not in TOY_SENTENCES:
-        raise ValueError(f"no toy sentence in language {lang!r}; expected one of {sorted(TOY_SENTENCES)}")
+        raise ValueError(
+            f"no toy sentence in language {lang!r}; expected one of {sorted(TOY_SENTENCES)}"
+        )
     return [pair if roles else pair[0] for pair in TOY_SENTENCES[lang]]

@@ -1,4 +1,5 @@
 """The one place where the course chooses a device, and fixes seeds."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,9 @@ def _available(kind: str) -> bool:
     if kind == "cuda":
         return torch.cuda.is_available()
     if kind == "mps":
-        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        return (
+            getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+        )
     return kind == "cpu"
 
 

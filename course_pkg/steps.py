@@ -6,6 +6,7 @@ A step function ``step(model, batch, device) -> StepOutput`` is what
 (MAE eq. of He et al. 2022 §3 in ``MaskedAutoencoder.forward_loss``; DeiT eqs. 2-3 of
 Touvron et al. 2021 in :mod:`course_pkg.models.distill`), and this module wraps them.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -26,8 +27,9 @@ class StepOutput(NamedTuple):
     targets: torch.Tensor | None = None
 
 
-def classification_step(model: nn.Module, batch, device: torch.device,
-                        label_smoothing: float = 0.0) -> StepOutput:
+def classification_step(
+    model: nn.Module, batch, device: torch.device, label_smoothing: float = 0.0
+) -> StepOutput:
     """Cross-entropy on a batch ``(x (B, C, H, W), y (B,))``: ``model(x)`` gives ``(B, K)``."""
     x, y = batch[0].to(device), batch[1].to(device)
     logits = model(x)
@@ -46,8 +48,9 @@ def mae_step_fn(mask_ratio=0.75):
     """
     if isinstance(mask_ratio, (tuple, list)):
         if len(mask_ratio) != 2 or not mask_ratio[0] <= mask_ratio[1]:
-            raise ValueError(f"mask_ratio range must be (low, high) with low <= high, "
-                             f"got {mask_ratio!r}")
+            raise ValueError(
+                f"mask_ratio range must be (low, high) with low <= high, got {mask_ratio!r}"
+            )
         low, high = mask_ratio
         check_mask_ratio(low)
         check_mask_ratio(high)
@@ -63,8 +66,9 @@ def mae_step_fn(mask_ratio=0.75):
     return step
 
 
-def distillation_step_fn(teacher: nn.Module, kind: str = "hard", tau: float = 3.0,
-                         lambda_: float = 0.1):
+def distillation_step_fn(
+    teacher: nn.Module, kind: str = "hard", tau: float = 3.0, lambda_: float = 0.1
+):
     """A ``step_fn`` for :func:`course_pkg.train.train` that trains a :class:`DistilledViT`.
 
     The teacher (frozen, eval mode, no gradients) sees the same augmented batch

@@ -10,12 +10,13 @@
 
 The device always comes from :func:`course_pkg.get_device` unless one is passed.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import math
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -64,8 +65,9 @@ def resolve_amp(amp, device: torch.device) -> torch.dtype | None:
     if amp not in AMP_DTYPES:
         raise ValueError(f"amp must be None, False, 'bf16' or 'fp16', got {amp!r}")
     if device.type != "cuda":
-        raise ValueError(f"amp={amp!r} needs a CUDA device (autocast is GPU-only here), "
-                         f"got device {device}")
+        raise ValueError(
+            f"amp={amp!r} needs a CUDA device (autocast is GPU-only here), got device {device}"
+        )
     return AMP_DTYPES[amp]
 
 
@@ -80,12 +82,13 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
             no_decay.append(p)
         else:
             decay.append(p)
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
 
 
-def warmup_cosine(step: int, total_steps: int, warmup_steps: int,
-                  min_ratio: float = 0.0) -> float:
+def warmup_cosine(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
     """Learning-rate multiplier: linear ``0 -> 1`` over the warm-up, then a cosine
     ``1 -> min_ratio``."""
     if step < warmup_steps:
@@ -94,8 +97,9 @@ def warmup_cosine(step: int, total_steps: int, warmup_steps: int,
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def _check_number(name: str, value, low: float, high: float = math.inf,
-                  low_inclusive: bool = True) -> None:
+def _check_number(
+    name: str, value, low: float, high: float = math.inf, low_inclusive: bool = True
+) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (value >= low if low_inclusive else value > low) and value <= high
     if not ok:
@@ -160,6 +164,7 @@ def train(
     device = get_device() if device is None else torch.device(device)
     amp_dtype = resolve_amp(amp, device)
     if step_fn is None:
+
         def step_fn(m, b, d):
             return classification_step(m, b, d, label_smoothing)
 
@@ -168,7 +173,8 @@ def train(
     total = epochs * steps_per_epoch
     warmup = int(round(warmup_epochs * steps_per_epoch))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup_cosine(s, total, warmup))
+        optimizer, lambda s: warmup_cosine(s, total, warmup)
+    )
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
 
     history = {"epoch": [], "loss": [], "lr": [], "train_acc": [], "test_acc": []}
@@ -209,8 +215,7 @@ def train(
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, device: torch.device | str | None = None,
-             amp=None) -> float:
+def evaluate(model: nn.Module, loader, device: torch.device | str | None = None, amp=None) -> float:
     """Top-1 accuracy in [0, 1] of ``model(x) (B, K)`` against ``y (B,)`` over ``loader``.
 
     The model runs in eval mode (a DeiT model then fuses its two heads); its
@@ -253,8 +258,9 @@ def head_accuracies(model: DistilledViT, loader, device=None) -> dict:
 
 
 @torch.no_grad()
-def mae_test_loss(model: MaskedAutoencoder, loader, mask_ratio: float, device=None,
-                  seed: int = 0) -> float:
+def mae_test_loss(
+    model: MaskedAutoencoder, loader, mask_ratio: float, device=None, seed: int = 0
+) -> float:
     """Mean MAE loss (masked patches only) on ``loader``, masks drawn from a generator seeded ``seed``."""
     device = get_device() if device is None else torch.device(device)
     model.to(device).eval()
@@ -278,12 +284,15 @@ def check_plain(name: str, value) -> None:
                 raise ValueError(f"{name} has a non-string key {k!r}; expected str keys")
             check_plain(f"{name}[{k!r}]", v)
         return
-    raise ValueError(f"{name} holds a {type(value).__name__} ({value!r}); expected only "
-                     "None, bool, int, float, str, list, tuple or dict")
+    raise ValueError(
+        f"{name} holds a {type(value).__name__} ({value!r}); expected only "
+        "None, bool, int, float, str, list, tuple or dict"
+    )
 
 
-def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: dict | None = None,
-                    extra: dict | None = None) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, model: nn.Module, config: dict | None = None, extra: dict | None = None
+) -> None:
     """Save ``{"state_dict", "config", "model_class", "extra"}`` to ``path``.
 
     ``config`` (default ``model.config``, a config dataclass stored as its ``asdict``)
@@ -295,29 +304,41 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: dict | No
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         config = dataclasses.asdict(config)
     if not isinstance(config, dict):
-        raise ValueError(f"config must be a config dataclass or a dict of constructor "
-                         f"arguments, got {config!r}; pass config= or give the model a .config")
+        raise ValueError(
+            f"config must be a config dataclass or a dict of constructor "
+            f"arguments, got {config!r}; pass config= or give the model a .config"
+        )
     check_plain("config", config)
     extra = {} if extra is None else extra
     if not isinstance(extra, dict):
         raise ValueError(f"extra must be a dict, got {type(extra).__name__}")
     check_plain("extra", extra)
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    torch.save({"state_dict": state, "config": dict(config),
-                "model_class": type(model).__name__, "extra": dict(extra)}, path)
+    torch.save(
+        {
+            "state_dict": state,
+            "config": dict(config),
+            "model_class": type(model).__name__,
+            "extra": dict(extra),
+        },
+        path,
+    )
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """The raw checkpoint dict, loaded safely (``weights_only=True``, tensors on CPU)."""
     ckpt = torch.load(path, weights_only=True, map_location="cpu")
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "config" not in ckpt:
-        raise ValueError(f"{path} is not a course checkpoint; expected a dict with "
-                         f"'state_dict' and 'config', got {type(ckpt).__name__}")
+        raise ValueError(
+            f"{path} is not a course checkpoint; expected a dict with "
+            f"'state_dict' and 'config', got {type(ckpt).__name__}"
+        )
     return ckpt
 
 
-def load_checkpoint(path: str | os.PathLike, model_cls: type,
-                    device: torch.device | str | None = None) -> nn.Module:
+def load_checkpoint(
+    path: str | os.PathLike, model_cls: type, device: torch.device | str | None = None
+) -> nn.Module:
     """Rebuild ``model_cls(**config)``, load the weights (strictly), move it to
     ``device`` (default :func:`course_pkg.get_device`) and return it in eval mode.
 
@@ -326,8 +347,10 @@ def load_checkpoint(path: str | os.PathLike, model_cls: type,
     ckpt = read_checkpoint(path)
     saved = ckpt.get("model_class")
     if saved is not None and saved != model_cls.__name__:
-        raise ValueError(f"{path} holds a {saved} checkpoint; it cannot be loaded into "
-                         f"{model_cls.__name__}; expected model_cls={saved}")
+        raise ValueError(
+            f"{path} holds a {saved} checkpoint; it cannot be loaded into "
+            f"{model_cls.__name__}; expected model_cls={saved}"
+        )
     model = model_cls(**ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.checkpoint_extra = ckpt.get("extra", {})

@@ -14,6 +14,7 @@ own key (tools/cache_keys.py: the package modules and data files its code reache
 distributions, the build's settings); a page whose key changed is executed again, the others keep
 their outputs, so fixing one module does not re-execute the whole book.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,14 @@ from editions import HTML_LANG, LANG_NAMES, LANGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
-SPHINX_LANGUAGE = {"ja": "ja", "zh": "zh_CN", "en": "en"}  # Sphinx's name of each edition's language
+SPHINX_LANGUAGE = {
+    "ja": "ja",
+    "zh": "zh_CN",
+    "en": "en",
+}  # Sphinx's name of each edition's language
 TITLES = {"ja": "ViT をノートから学ぶ", "zh": "从笔记学 ViT", "en": "ViT from the notes"}
 
-CONF_OVERRIDES = '''
+CONF_OVERRIDES = """
 # --- course overrides, appended by tools/build_site.py ---------------------------------
 import os as _os, sys as _sys
 _sys.path.insert(0, _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "tools"))
@@ -55,12 +60,15 @@ html_theme_options["article_header_end"] = ["lang-switch.html", "article-header-
 # Exercise pages are executed as they stand: the stubs raise NotImplementedError (their cells
 # carry the "raises-exception" tag), the self-check says so in the reader's language, and every
 # widget falls back to the reference, so its initial view is a meaningful static image here.
-'''
+"""
 
 
 # Settings of the kernels that shape the outputs: part of every page's key.
-KERNEL_ENV = {"COURSE_LIVE_WIDGETS": "1", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-              "PYTHONHASHSEED": "0"}
+KERNEL_ENV = {
+    "COURSE_LIVE_WIDGETS": "1",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+    "PYTHONHASHSEED": "0",
+}
 # One jupyter-cache per language, _build/.jupyter_cache/pages/<lang> (tests/book/test_prose_numbers.py
 # looks for the executed chapters in _build/.jupyter_cache/*/*).
 CACHE = BUILD / ".jupyter_cache" / "pages"
@@ -72,8 +80,11 @@ def page_keys(src: Path) -> dict[str, str]:
     package = cache_keys.Package(ROOT / "course_pkg")
     env = cache_keys.environment()
     salt = json.dumps(KERNEL_ENV, sort_keys=True)
-    return {nb.relative_to(src).with_suffix("").as_posix(): cache_keys.page_key(nb, package, salt, env)
-            for nb in sorted(src.rglob("*.ipynb")) if ".ipynb_checkpoints" not in nb.parts}
+    return {
+        nb.relative_to(src).with_suffix("").as_posix(): cache_keys.page_key(nb, package, salt, env)
+        for nb in sorted(src.rglob("*.ipynb"))
+        if ".ipynb_checkpoints" not in nb.parts
+    }
 
 
 def invalidate_changed_pages(lang: str, cache_dir: Path) -> list[str]:
@@ -84,7 +95,9 @@ def invalidate_changed_pages(lang: str, cache_dir: Path) -> list[str]:
     src = ROOT / "book" / lang
     keys = page_keys(src)
     # The installed distributions, recorded apart so that the build can say why every page runs.
-    keys["(installed distributions)"] = cache_keys.hashlib.sha256(cache_keys.environment().encode()).hexdigest()[:16]
+    keys["(installed distributions)"] = cache_keys.hashlib.sha256(
+        cache_keys.environment().encode()
+    ).hexdigest()[:16]
     keys_file = cache_dir / KEYS_FILE
     old = json.loads(keys_file.read_text(encoding="utf-8")) if keys_file.is_file() else {}
     changed = sorted(doc for doc, key in keys.items() if old.get(doc) != key)
@@ -110,8 +123,12 @@ def _read_nb(path: Path):
 
 
 def write_conf() -> None:
-    subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "config", "sphinx", str(ROOT)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("jupyter-book")), "config", "sphinx", str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     conf = ROOT / "conf.py"
     conf.write_text(conf.read_text(encoding="utf-8") + CONF_OVERRIDES, encoding="utf-8")
 
@@ -130,18 +147,39 @@ def copy_exercises(lang: str) -> None:
 def build_language(lang: str, stale: list[str], fresh: bool, threads: int) -> subprocess.Popen:
     # COURSE_STALE_PAGES: pages whose cached outputs were dropped; Sphinx reads them again
     # although their source did not change (tools/sphinx_course.py).
-    env = dict(os.environ, COURSE_LANG=lang, OMP_NUM_THREADS=str(threads), **KERNEL_ENV,
-               COURSE_STALE_PAGES="\n".join(stale))
+    env = dict(
+        os.environ,
+        COURSE_LANG=lang,
+        OMP_NUM_THREADS=str(threads),
+        **KERNEL_ENV,
+        COURSE_STALE_PAGES="\n".join(stale),
+    )
     # -a: write every page and copy the static files again, from an emptied _static, so that
     # a change to a stylesheet, a template or the vendored files reaches every page (Sphinx
     # skips both when no source changed) and nothing stale is published.
     for generated in ("_static", "_images"):  # no file of an earlier build is published
         shutil.rmtree(BUILD / lang / "html" / generated, ignore_errors=True)
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-a", "-c", str(ROOT), "-q",
-           "-D", f"language={SPHINX_LANGUAGE[lang]}", "-D", f"html_title={TITLES[lang]}",
-           "-D", f"nb_execution_cache_path={CACHE / lang}",
-           "-d", str(BUILD / lang / "doctrees"),
-           str(ROOT / "book" / lang), str(BUILD / lang / "html")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-a",
+        "-c",
+        str(ROOT),
+        "-q",
+        "-D",
+        f"language={SPHINX_LANGUAGE[lang]}",
+        "-D",
+        f"html_title={TITLES[lang]}",
+        "-D",
+        f"nb_execution_cache_path={CACHE / lang}",
+        "-d",
+        str(BUILD / lang / "doctrees"),
+        str(ROOT / "book" / lang),
+        str(BUILD / lang / "html"),
+    ]
     if fresh:
         cmd.insert(3, "-E")
     log = open(BUILD / f"build-{lang}.log", "w", encoding="utf-8")
@@ -155,8 +193,9 @@ PDF_DIR = "_pdf"  # tools/sphinx_course.py links <edition>/_pdf/<page>.pdf from 
 def pdf_pages(html_dir: Path) -> list[str]:
     """The pages that get a handout: those made from a notebook (chapters and exercises)."""
     sources = html_dir / "_sources"
-    return sorted(p.relative_to(sources).as_posix()[: -len(".ipynb")]
-                  for p in sources.rglob("*.ipynb"))
+    return sorted(
+        p.relative_to(sources).as_posix()[: -len(".ipynb")] for p in sources.rglob("*.ipynb")
+    )
 
 
 def print_pdfs(lang: str, html_dir: Path) -> int:
@@ -168,12 +207,23 @@ def print_pdfs(lang: str, html_dir: Path) -> int:
     out = html_dir / PDF_DIR
     shutil.rmtree(out, ignore_errors=True)
     if not Path(CHROMIUM).exists():
-        raise SystemExit(f"no Chromium at {CHROMIUM} for the PDF handouts: run tools/install.sh "
-                         "(or --no-pdf, or COURSE_CHROMIUM=/path/to/chromium)")
+        raise SystemExit(
+            f"no Chromium at {CHROMIUM} for the PDF handouts: run tools/install.sh "
+            "(or --no-pdf, or COURSE_CHROMIUM=/path/to/chromium)"
+        )
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         for name in pages:
             start = time.perf_counter()
@@ -181,10 +231,19 @@ def print_pdfs(lang: str, html_dir: Path) -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             page.goto((html_dir / f"{name}.html").as_uri(), wait_until="load")
             page.evaluate("document.fonts.ready")
-            page.pdf(path=str(target), format="A4", print_background=True, outline=True,
-                     tagged=True, margin={"top": "15mm", "bottom": "15mm", "left": "14mm", "right": "14mm"})
-            print(f"{lang}: printed {name}.pdf in {time.perf_counter() - start:.1f} s "
-                  f"({target.stat().st_size / 1024:.0f} KB)", flush=True)
+            page.pdf(
+                path=str(target),
+                format="A4",
+                print_background=True,
+                outline=True,
+                tagged=True,
+                margin={"top": "15mm", "bottom": "15mm", "left": "14mm", "right": "14mm"},
+            )
+            print(
+                f"{lang}: printed {name}.pdf in {time.perf_counter() - start:.1f} s "
+                f"({target.stat().st_size / 1024:.0f} KB)",
+                flush=True,
+            )
         browser.close()
     return len(pages)
 
@@ -205,7 +264,7 @@ def follow_progress(procs: dict[str, subprocess.Popen]) -> None:
             offsets[lang] += len(complete)
             for line in complete.decode("utf-8", errors="replace").splitlines():
                 if line.startswith(PROGRESS):
-                    print(f"{lang}: {line[len(PROGRESS):]}", flush=True)
+                    print(f"{lang}: {line[len(PROGRESS) :]}", flush=True)
         if not running:
             return
         time.sleep(0.5)
@@ -222,7 +281,11 @@ def publish(lang: str) -> None:
     """Copy one edition into _build/html/<lang>, its shared static files into _build/html/_static
     and its pages' links to them one folder up. Source maps (6.9 MB of the themes' *.map) help
     only their developers: not published."""
-    built, published, shared = BUILD / lang / "html", BUILD / "html" / lang, BUILD / "html" / "_static"
+    built, published, shared = (
+        BUILD / lang / "html",
+        BUILD / "html" / lang,
+        BUILD / "html" / "_static",
+    )
     if published.exists():
         shutil.rmtree(published)
     shutil.copytree(built, published, ignore=shutil.ignore_patterns("*.map"))
@@ -237,7 +300,7 @@ def publish(lang: str) -> None:
         depth = len(page.relative_to(published).parts) - 1
         html = page.read_text(encoding="utf-8")
 
-        def one_up(m):
+        def one_up(m, depth=depth):
             if m[3] in PER_EDITION_STATIC or len(m[2]) != 3 * depth:
                 return m[0]
             return f"{m[1]}{m[2]}../_static/{m[3]}"
@@ -270,24 +333,36 @@ def root_index(langs=LANGS) -> str:
     """The root page: one link per edition to its first page, each in its own language."""
     links = "\n".join(
         f'<a class="lang" lang="{HTML_LANG[lang]}" hreflang="{HTML_LANG[lang]}" href="{lang}/00_start.html">'
-        f'{escape(LANG_NAMES[lang])} — {escape(TITLES[lang])}</a>' for lang in langs)
+        f"{escape(LANG_NAMES[lang])} — {escape(TITLES[lang])}</a>"
+        for lang in langs
+    )
     return ROOT_INDEX.format(links=links)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lang", choices=LANGS, action="append",
-                        help="build only this edition (repeatable); default: every edition")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGS,
+        action="append",
+        help="build only this edition (repeatable); default: every edition",
+    )
     parser.add_argument("--fresh", action="store_true", help="rebuild every page (sphinx -E)")
-    parser.add_argument("--serial", action="store_true", help="build the editions one after another")
+    parser.add_argument(
+        "--serial", action="store_true", help="build the editions one after another"
+    )
     parser.add_argument("--no-pdf", action="store_true", help="no PDF handouts")
     args = parser.parse_args(argv)
     langs = args.lang or list(LANGS)
     absent = [lang for lang in langs if not (ROOT / "book" / lang / "_toc.yml").is_file()]
     if absent:
-        parser.error(f"no edition to build for {', '.join(absent)}: book/<lang>/_toc.yml is missing "
-                     f"({', '.join(str(ROOT / 'book' / lang) for lang in absent)}); every edition of "
-                     f"{LANGS} needs its book folder, or pass --lang to build only some")
+        parser.error(
+            f"no edition to build for {', '.join(absent)}: book/<lang>/_toc.yml is missing "
+            f"({', '.join(str(ROOT / 'book' / lang) for lang in absent)}); every edition of "
+            f"{LANGS} needs its book folder, or pass --lang to build only some"
+        )
 
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "tools" / "vendor.py")], check=True)
@@ -301,8 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = {}
     for lang in langs:
         stale[lang] = invalidate_changed_pages(lang, CACHE / lang)
-        print(f"{lang}: {len(stale[lang])} page(s) to execute again (cache key changed)"
-              + (f": {', '.join(stale[lang])}" if stale[lang] else ""), flush=True)
+        print(
+            f"{lang}: {len(stale[lang])} page(s) to execute again (cache key changed)"
+            + (f": {', '.join(stale[lang])}" if stale[lang] else ""),
+            flush=True,
+        )
 
     parallel = not args.serial and len(langs) > 1
     threads = 1 if parallel else max(1, os.cpu_count() or 1)
@@ -320,17 +398,25 @@ def main(argv: list[str] | None = None) -> int:
         log = (BUILD / f"build-{lang}.log").read_text(encoding="utf-8")
         # ipykernel's notice that a local kernel talks over TCP without encryption, once per page;
         # the progress lines were shown while the build ran.
-        log = "".join(line for line in log.splitlines(keepends=True)
-                      if "running over TCP" not in line and not line.startswith(PROGRESS))
+        log = "".join(
+            line
+            for line in log.splitlines(keepends=True)
+            if "running over TCP" not in line and not line.startswith(PROGRESS)
+        )
         if log.strip():
             print(f"--- sphinx output ({lang}) ---\n{log}")
     if failed:
-        print(f"build failed for: {', '.join(failed)} (see _build/build-<lang>.log)", file=sys.stderr)
+        print(
+            f"build failed for: {', '.join(failed)} (see _build/build-<lang>.log)", file=sys.stderr
+        )
         return 1
     for lang in langs:
         slimmed = slim_static.slim(BUILD / lang / "html")
-        print(f"{lang}: icon fonts and stylesheets {slimmed['before'] / 1024:.0f} KB -> "
-              f"{slimmed['after'] / 1024:.0f} KB ({slimmed['icons']} icons kept)", flush=True)
+        print(
+            f"{lang}: icon fonts and stylesheets {slimmed['before'] / 1024:.0f} KB -> "
+            f"{slimmed['after'] / 1024:.0f} KB ({slimmed['icons']} icons kept)",
+            flush=True,
+        )
     if not args.no_pdf:
         for lang in langs:
             print_pdfs(lang, BUILD / lang / "html")

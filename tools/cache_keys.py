@@ -13,6 +13,7 @@ A page's key hashes
 
 So fixing a label in one module re-executes the pages that import it, not the whole book.
 """
+
 from __future__ import annotations
 
 import ast
@@ -33,8 +34,12 @@ def code_cells(notebook: Path) -> list[str]:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-            cells.append("\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                   for line in source.splitlines()))
+            cells.append(
+                "\n".join(
+                    "" if line.lstrip().startswith(("%", "!")) else line
+                    for line in source.splitlines()
+                )
+            )
     return cells
 
 
@@ -64,15 +69,21 @@ def imported_names(tree: ast.AST, package: str, current: str | None = None) -> s
                 module = node.module or ""
             names.add(module)
             names.update(f"{module}.{alias.name}" for alias in node.names)
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                and _MODULE_STRING.match(node.value):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _MODULE_STRING.match(node.value)
+        ):
             names.add(node.value)
     return {n for n in names if n == package or n.startswith(package + ".")}
 
 
 def string_literals(tree: ast.AST) -> set[str]:
-    return {node.value for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
 
 
 class Package:
@@ -81,8 +92,9 @@ class Package:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.name = self.root.name
-        files = [p for p in sorted(self.root.rglob("*"))
-                 if p.is_file() and "__pycache__" not in p.parts]
+        files = [
+            p for p in sorted(self.root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+        ]
         self.modules: dict[str, Path] = {}
         for path in files:
             if path.suffix == ".py":
@@ -115,15 +127,24 @@ class Package:
                         seen.add(module)
                         path = self.modules[module]
                         todo.append((path.read_text(encoding="utf-8"), self._package_of(module)))
-        data = [p for p in self.data
-                if any(lit == p.name or lit == p.stem or lit.endswith("/" + p.name) for lit in literals)]
+        data = [
+            p
+            for p in self.data
+            if any(lit == p.name or lit == p.stem or lit.endswith("/" + p.name) for lit in literals)
+        ]
         return sorted(self.modules[m] for m in seen), data
 
 
 def environment() -> str:
     """Python's version and every installed distribution with its version, one per line."""
-    dists = sorted({f"{d.metadata['Name']}=={d.version}" for d in metadata.distributions()
-                    if d.metadata["Name"]}, key=str.lower)
+    dists = sorted(
+        {
+            f"{d.metadata['Name']}=={d.version}"
+            for d in metadata.distributions()
+            if d.metadata["Name"]
+        },
+        key=str.lower,
+    )
     return "\n".join([sys.version, *dists])
 
 

@@ -9,6 +9,7 @@ Every recipe returns ``(model, report)`` where ``report`` is a dict of plain val
 All digit models see ``image_size x image_size`` images ``(B, 1, S, S)`` from
 :func:`course_pkg.data.digits_split` with the course's fixed split (seed 0).
 """
+
 from __future__ import annotations
 
 import torch
@@ -26,13 +27,22 @@ from course_pkg.train import evaluate, head_accuracies, mae_test_loss, train, xa
 
 SEED = 0
 # The tiny ViT: 8x8 digits, 2x2 patches -> N = 16 tokens (+ CLS), D = 48, 4 layers.
-VIT_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=48, depth=4,
-                  num_heads=4, mlp_ratio=2.0)
+VIT_DIGITS = dict(
+    img_size=8,
+    patch_size=2,
+    in_chans=1,
+    num_classes=10,
+    embed_dim=48,
+    depth=4,
+    num_heads=4,
+    mlp_ratio=2.0,
+)
 VIT_TRAIN = dict(epochs=30, lr=3e-3, weight_decay=0.05, warmup_epochs=3, batch_size=64)
 # Data-efficiency chapter: a few labelled images per class.
 SMALL_LIMIT = 20
-SMALL_TRAIN = dict(epochs=150, lr=2e-3, weight_decay=0.05, warmup_epochs=10, batch_size=50,
-                   augment=1)
+SMALL_TRAIN = dict(
+    epochs=150, lr=2e-3, weight_decay=0.05, warmup_epochs=10, batch_size=50, augment=1
+)
 CNN_SMALL = dict(in_chans=1, num_classes=10, width=32)
 # DeiT on the small data. Measured over init seeds 0/1/2 (test accuracy): ViT alone
 # 81.1/82.7/86.4%, hard distillation (eq. 3) 78.3/81.9%, soft distillation with
@@ -46,24 +56,48 @@ DEIT_DISTILL = dict(kind="soft", tau=1.0, lambda_=0.5)
 # widget's masks of any size in that range get sensible reconstructions. The tiny MAE sits
 # on the "predict the mean digit" plateau for ~60 epochs before it learns to use the
 # visible patches, hence the long schedule.
-MAE_DIGITS = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=64, depth=3, num_heads=4,
-                  decoder_embed_dim=48, decoder_depth=2, decoder_num_heads=4, mlp_ratio=2.0,
-                  norm_pix_loss=False)
-MAE_TRAIN = dict(epochs=150, lr=3e-3, weight_decay=0.05, warmup_epochs=5, batch_size=64,
-                 mask_ratio=[0.5, 0.75])
+MAE_DIGITS = dict(
+    img_size=8,
+    patch_size=2,
+    in_chans=1,
+    embed_dim=64,
+    depth=3,
+    num_heads=4,
+    decoder_embed_dim=48,
+    decoder_depth=2,
+    decoder_num_heads=4,
+    mlp_ratio=2.0,
+    norm_pix_loss=False,
+)
+MAE_TRAIN = dict(
+    epochs=150, lr=3e-3, weight_decay=0.05, warmup_epochs=5, batch_size=64, mask_ratio=[0.5, 0.75]
+)
 
 
 def _data(image_size: int, limit_per_class=None) -> dict:
-    return dict(dataset="sklearn digits", image_size=image_size, split_seed=SEED,
-                test_fraction=0.2, limit_per_class=limit_per_class)
+    return dict(
+        dataset="sklearn digits",
+        image_size=image_size,
+        split_seed=SEED,
+        test_fraction=0.2,
+        limit_per_class=limit_per_class,
+    )
 
 
-def _train_classifier(model, train_loader, test_loader, settings: dict, device, progress,
-                      step_fn=None):
-    history = train(model, train_loader, settings["epochs"], lr=settings["lr"],
-                    weight_decay=settings["weight_decay"],
-                    warmup_epochs=settings["warmup_epochs"], step_fn=step_fn,
-                    device=device, progress=progress)
+def _train_classifier(
+    model, train_loader, test_loader, settings: dict, device, progress, step_fn=None
+):
+    history = train(
+        model,
+        train_loader,
+        settings["epochs"],
+        lr=settings["lr"],
+        weight_decay=settings["weight_decay"],
+        warmup_epochs=settings["warmup_epochs"],
+        step_fn=step_fn,
+        device=device,
+        progress=progress,
+    )
     return history, evaluate(model, test_loader, device=device)
 
 
@@ -74,17 +108,28 @@ def train_vit_digits(device=None, progress: bool = True, seed: int = SEED):
     """
     device = get_device() if device is None else torch.device(device)
     seed_everything(seed)
-    tl, te = digits_loaders(VIT_TRAIN["batch_size"], VIT_DIGITS["img_size"], SEED,
-                            shuffle_seed=seed)
+    tl, te = digits_loaders(
+        VIT_TRAIN["batch_size"], VIT_DIGITS["img_size"], SEED, shuffle_seed=seed
+    )
     model = xavier_init_(ViT(**VIT_DIGITS))
     history, acc = _train_classifier(model, tl, te, VIT_TRAIN, device, progress)
-    return model, dict(data=_data(8), train=dict(VIT_TRAIN), seed=seed, test_acc=acc,
-                       final_loss=history["loss"][-1])
+    return model, dict(
+        data=_data(8),
+        train=dict(VIT_TRAIN),
+        seed=seed,
+        test_acc=acc,
+        final_loss=history["loss"][-1],
+    )
 
 
 def _small_loaders():
-    return digits_loaders(SMALL_TRAIN["batch_size"], 8, SEED, limit_per_class=SMALL_LIMIT,
-                          augment=SMALL_TRAIN["augment"])
+    return digits_loaders(
+        SMALL_TRAIN["batch_size"],
+        8,
+        SEED,
+        limit_per_class=SMALL_LIMIT,
+        augment=SMALL_TRAIN["augment"],
+    )
 
 
 def train_cnn_digits_small(device=None, progress: bool = True):
@@ -94,8 +139,12 @@ def train_cnn_digits_small(device=None, progress: bool = True):
     tl, te = _small_loaders()
     model = SmallCNN(**CNN_SMALL)
     history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress)
-    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
-                       final_loss=history["loss"][-1])
+    return model, dict(
+        data=_data(8, SMALL_LIMIT),
+        train=dict(SMALL_TRAIN),
+        test_acc=acc,
+        final_loss=history["loss"][-1],
+    )
 
 
 def train_vit_digits_small(device=None, progress: bool = True):
@@ -105,12 +154,17 @@ def train_vit_digits_small(device=None, progress: bool = True):
     tl, te = _small_loaders()
     model = xavier_init_(ViT(**VIT_DIGITS))
     history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress)
-    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
-                       final_loss=history["loss"][-1])
+    return model, dict(
+        data=_data(8, SMALL_LIMIT),
+        train=dict(SMALL_TRAIN),
+        test_acc=acc,
+        final_loss=history["loss"][-1],
+    )
 
 
-def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = True,
-                      seed: int = SEED, **distill):
+def train_deit_digits(
+    teacher: torch.nn.Module, device=None, progress: bool = True, seed: int = SEED, **distill
+):
     """DeiT distillation from ``teacher`` on the same limited data -> ``(DistilledViT, report)``.
 
     ``distill`` overrides :data:`DEIT_DISTILL` (``kind="hard"`` for eq. 3).
@@ -122,14 +176,28 @@ def train_deit_digits(teacher: torch.nn.Module, device=None, progress: bool = Tr
     seed_everything(seed)
     tl, te = _small_loaders()
     model = xavier_init_(DistilledViT(**VIT_DIGITS))
-    history, acc = _train_classifier(model, tl, te, SMALL_TRAIN, device, progress,
-                                     step_fn=distillation_step_fn(teacher, **settings))
+    history, acc = _train_classifier(
+        model,
+        tl,
+        te,
+        SMALL_TRAIN,
+        device,
+        progress,
+        step_fn=distillation_step_fn(teacher, **settings),
+    )
     heads = head_accuracies(model, te, device)
-    return model, dict(data=_data(8, SMALL_LIMIT), train=dict(SMALL_TRAIN), test_acc=acc,
-                       distillation=settings, seed=seed, teacher="cnn_digits_small",
-                       teacher_test_acc=evaluate(teacher, te, device=device),
-                       cls_head_acc=heads["cls"], dist_head_acc=heads["dist"],
-                       final_loss=history["loss"][-1])
+    return model, dict(
+        data=_data(8, SMALL_LIMIT),
+        train=dict(SMALL_TRAIN),
+        test_acc=acc,
+        distillation=settings,
+        seed=seed,
+        teacher="cnn_digits_small",
+        teacher_test_acc=evaluate(teacher, te, device=device),
+        cls_head_acc=heads["cls"],
+        dist_head_acc=heads["dist"],
+        final_loss=history["loss"][-1],
+    )
 
 
 class _MeanDigit(nn.Module):
@@ -153,15 +221,23 @@ def train_mae_digits(device=None, progress: bool = True):
     seed_everything(SEED)
     tl, te = digits_loaders(MAE_TRAIN["batch_size"], MAE_DIGITS["img_size"], SEED)
     model = MaskedAutoencoder(**MAE_DIGITS)
-    history = train(model, tl, MAE_TRAIN["epochs"], lr=MAE_TRAIN["lr"],
-                    weight_decay=MAE_TRAIN["weight_decay"],
-                    warmup_epochs=MAE_TRAIN["warmup_epochs"],
-                    step_fn=mae_step_fn(tuple(MAE_TRAIN["mask_ratio"])), device=device,
-                    progress=progress)
-    report = dict(data=_data(MAE_DIGITS["img_size"]), train=dict(MAE_TRAIN),
-                  final_loss=history["loss"][-1])
+    history = train(
+        model,
+        tl,
+        MAE_TRAIN["epochs"],
+        lr=MAE_TRAIN["lr"],
+        weight_decay=MAE_TRAIN["weight_decay"],
+        warmup_epochs=MAE_TRAIN["warmup_epochs"],
+        step_fn=mae_step_fn(tuple(MAE_TRAIN["mask_ratio"])),
+        device=device,
+        progress=progress,
+    )
+    report = dict(
+        data=_data(MAE_DIGITS["img_size"]), train=dict(MAE_TRAIN), final_loss=history["loss"][-1]
+    )
     for ratio in (0.5, 0.75):
         report[f"test_loss_mask{int(ratio * 100)}"] = mae_test_loss(model, te, ratio, device)
         report[f"mean_digit_loss_mask{int(ratio * 100)}"] = mae_test_loss(
-            _MeanDigit(model), te, ratio, device)
+            _MeanDigit(model), te, ratio, device
+        )
     return model, report

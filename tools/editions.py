@@ -4,6 +4,7 @@
 every run of the tools about 4 s: the tools read the one list of editions straight from
 ``course_pkg/teaching/language.py``, a module with no imports of the package.
 """
+
 from __future__ import annotations
 
 import importlib.util

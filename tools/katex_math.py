@@ -4,6 +4,7 @@ The browser downloads no math engine: a page carries KaTeX's HTML (what a reader
 MathML (what a screen reader reads), styled by KaTeX's stylesheet and fonts. One node process
 per Sphinx build renders every formula (tools/katex_render.js, KaTeX from tools/vendor.py).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -32,8 +33,13 @@ class KaTeX:
             raise ExtensionError("the site renders math with KaTeX in node: install nodejs")
         if not katex_js.is_file():
             raise ExtensionError(f"{katex_js} is missing: run tools/vendor.py first")
-        self._proc = subprocess.Popen([node, str(RENDERER_JS), str(katex_js)], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True, encoding="utf-8")
+        self._proc = subprocess.Popen(
+            [node, str(RENDERER_JS), str(katex_js)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
         atexit.register(self.close)
 
     def render(self, tex: str, display: bool) -> str:

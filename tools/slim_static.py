@@ -8,6 +8,7 @@ those icons plus every icon the stylesheets use by code point (admonitions, drop
 them as WOFF (zlib: no extra package), points the ``@font-face`` rules at them and removes the
 full fonts.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,10 @@ from pathlib import Path
 ICON_RULE = re.compile(r'(?<=[}\s])((?:\.fa-[\w-]+::?before,?)+)\{content:"\\([0-9a-f]{4,5})"\}')
 ICON_CLASS = re.compile(r"\bfa-[a-z0-9-]+")
 CODE_POINT = re.compile(r'"\\(f[0-9a-f]{3}|e[0-9a-f]{3})"')
-FONT_URL = re.compile(r"url\(([^)]*?/webfonts/)(fa-[\w-]+)\.woff2\)\s*format\(\"woff2\"\)"
-                      r"(?:,\s*url\([^)]*?\.ttf\)\s*format\(\"truetype\"\))?")
+FONT_URL = re.compile(
+    r"url\(([^)]*?/webfonts/)(fa-[\w-]+)\.woff2\)\s*format\(\"woff2\"\)"
+    r"(?:,\s*url\([^)]*?\.ttf\)\s*format\(\"truetype\"\))?"
+)
 
 
 def used_icon_classes(html_dir: Path) -> set[str]:
@@ -31,6 +34,7 @@ def used_icon_classes(html_dir: Path) -> set[str]:
 
 def slim_stylesheet(css: str, used: set[str]) -> tuple[str, set[int]]:
     """``css`` without the icon rules of unused classes, and the code points it still draws."""
+
     def keep(match):
         classes = set(re.findall(r"\.(fa-[\w-]+)", match[1]))
         return match[0] if classes & used else ""
@@ -61,7 +65,9 @@ def slim(html_dir: Path) -> dict[str, int]:
     used = used_icon_classes(html_dir)
     sheets = [p for p in static.rglob("*.css") if p.is_file()]
     fonts = sorted(webfonts.glob("fa-*.woff2"))
-    before = sum(p.stat().st_size for p in sheets) + sum(p.stat().st_size for p in webfonts.iterdir())
+    before = sum(p.stat().st_size for p in sheets) + sum(
+        p.stat().st_size for p in webfonts.iterdir()
+    )
     code_points: set[int] = set()
     texts = {}
     for sheet in sheets:
@@ -75,5 +81,7 @@ def slim(html_dir: Path) -> dict[str, int]:
     for path in list(webfonts.iterdir()):
         if path.suffix in (".woff2", ".ttf"):
             path.unlink()
-    after = sum(p.stat().st_size for p in sheets) + sum(p.stat().st_size for p in webfonts.iterdir())
+    after = sum(p.stat().st_size for p in sheets) + sum(
+        p.stat().st_size for p in webfonts.iterdir()
+    )
     return {"before": before, "after": after, "icons": len(code_points)}

@@ -4,6 +4,7 @@ Each edition (``course_pkg.teaching.language.LANGS``) is a separate Sphinx build
 ``_build/html/<lang>``; a page links to the same page of every other edition at
 ``../<other>/<pagename>.html``.
 """
+
 from __future__ import annotations
 
 import html
@@ -49,15 +50,39 @@ def join_editions(lang: str, others: list[str], link=lambda other, text: text) -
 
 # The theme's buttons, in the reader's language (the themes have no Japanese/Chinese for these).
 UI = {
-    "ja": {"chapters": "章の一覧", "contents": "このページの目次", "color_mode": "表示の色（ライト／ダーク／システム）",
-           "search": "検索", "search_placeholder": "用語や章を検索…", "figure": "図：", "list_sep": "、",
-           "pdf": "印刷用の PDF（このページ）", "editions": "言語"},
-    "zh": {"chapters": "章节列表", "contents": "本页目录", "color_mode": "显示颜色（浅色／深色／跟随系统）",
-           "search": "搜索", "search_placeholder": "搜索术语或章节…", "figure": "图：", "list_sep": "、",
-           "pdf": "打印版 PDF（本页）", "editions": "语言"},
-    "en": {"chapters": "Chapters", "contents": "Contents of this page", "color_mode": "Colours (light / dark / system)",
-           "search": "Search", "search_placeholder": "Search terms or chapters…", "figure": "Figure: ", "list_sep": "; ",
-           "pdf": "Printable PDF of this page", "editions": "Language"},
+    "ja": {
+        "chapters": "章の一覧",
+        "contents": "このページの目次",
+        "color_mode": "表示の色（ライト／ダーク／システム）",
+        "search": "検索",
+        "search_placeholder": "用語や章を検索…",
+        "figure": "図：",
+        "list_sep": "、",
+        "pdf": "印刷用の PDF（このページ）",
+        "editions": "言語",
+    },
+    "zh": {
+        "chapters": "章节列表",
+        "contents": "本页目录",
+        "color_mode": "显示颜色（浅色／深色／跟随系统）",
+        "search": "搜索",
+        "search_placeholder": "搜索术语或章节…",
+        "figure": "图：",
+        "list_sep": "、",
+        "pdf": "打印版 PDF（本页）",
+        "editions": "语言",
+    },
+    "en": {
+        "chapters": "Chapters",
+        "contents": "Contents of this page",
+        "color_mode": "Colours (light / dark / system)",
+        "search": "Search",
+        "search_placeholder": "Search terms or chapters…",
+        "figure": "Figure: ",
+        "list_sep": "; ",
+        "pdf": "Printable PDF of this page",
+        "editions": "Language",
+    },
 }
 DESCRIPTION_CHARS = 150
 
@@ -66,8 +91,11 @@ def drop_scripts(html: str, *names: str) -> str:
     """``html`` without the ``<script src=...>`` elements whose source ends with one of ``names``
     (before its query string): a Jinja filter of the course's layout."""
     for name in names:
-        html = re.sub(r'\s*<script\b[^>]*\ssrc="[^"]*' + re.escape(name) + r'(\?[^"]*)?"[^>]*>\s*</script>',
-                      "", html)
+        html = re.sub(
+            r'\s*<script\b[^>]*\ssrc="[^"]*' + re.escape(name) + r'(\?[^"]*)?"[^>]*>\s*</script>',
+            "",
+            html,
+        )
     return html
 
 
@@ -104,10 +132,12 @@ def page_description(doctree) -> str:
     if doctree is None:
         return ""
     for para in doctree.findall(nodes.paragraph):
-        words = [t.astext() for t in para.findall(nodes.Text) if not isinstance(t.parent, nodes.math)]
+        words = [
+            t.astext() for t in para.findall(nodes.Text) if not isinstance(t.parent, nodes.math)
+        ]
         text = " ".join("".join(words).split())
         if len(text) >= 20:
-            return text if len(text) <= DESCRIPTION_CHARS else text[:DESCRIPTION_CHARS - 1] + "…"
+            return text if len(text) <= DESCRIPTION_CHARS else text[: DESCRIPTION_CHARS - 1] + "…"
     return ""
 
 
@@ -125,20 +155,31 @@ def counterpart_url(pagename: str, lang: str, other: str) -> str:
 
 def editions(pagename: str, lang: str) -> list[dict]:
     """Every edition as the language switch shows it: name, BCP 47 tag, link (None for ``lang``)."""
-    return [{"lang": other, "tag": HTML_LANG[other], "name": LANG_NAMES[other],
-             "url": None if other == lang else counterpart_url(pagename, lang, other)}
-            for other in LANGS]
+    return [
+        {
+            "lang": other,
+            "tag": HTML_LANG[other],
+            "name": LANG_NAMES[other],
+            "url": None if other == lang else counterpart_url(pagename, lang, other),
+        }
+        for other in LANGS
+    ]
 
 
 def banner_html(lang: str, pagename: str, stale: list[str]) -> str:
     """The banner of a page whose counterparts ``stale`` changed since the last sync, linking them."""
+
     def link(other, text):
-        return (f'<a href="{counterpart_url(pagename, lang, other)}" hreflang="{HTML_LANG[other]}">'
-                f'{html.escape(text)}</a>')
+        return (
+            f'<a href="{counterpart_url(pagename, lang, other)}" hreflang="{HTML_LANG[other]}">'
+            f"{html.escape(text)}</a>"
+        )
 
     text = BANNER[lang].format(editions=join_editions(lang, stale, link))
-    return (f'<div class="course-stale-translation admonition warning" role="note">'
-            f'<p>{text}</p></div>\n')
+    return (
+        f'<div class="course-stale-translation admonition warning" role="note">'
+        f"<p>{text}</p></div>\n"
+    )
 
 
 # --- Figures: alt text from the figure's own words, never shrunk below legible text ----------
@@ -163,8 +204,12 @@ def svg_figure(svg: str) -> dict | None:
     title = _SVG_TITLE.search(svg)
     texts = html.unescape(title[1]).split(" / ") if title else []
     height = _SVG_HEIGHT.search(svg)
-    return {"texts": texts, "min_pt": float(min_pt[1]), "width_px": float(width[1]) * PT_TO_PX,
-            "height_px": float(height[1]) * PT_TO_PX if height else None}
+    return {
+        "texts": texts,
+        "min_pt": float(min_pt[1]),
+        "width_px": float(width[1]) * PT_TO_PX,
+        "height_px": float(height[1]) * PT_TO_PX if height else None,
+    }
 
 
 ALT_WORDS = 12  # an alt text names the figure's first words (title, axes), not every tick label
@@ -202,12 +247,17 @@ def _figures(app, body: str, lang: str) -> str:
         width = legible_min_width(figure)
         style = f' style="min-width: {width:.0f}px"' if width else ""
         # Its size before it loads (no layout shift); the stylesheet scales it to the column.
-        size = (f' width="{figure["width_px"]:.0f}" height="{figure["height_px"]:.0f}"'
-                if figure["height_px"] else "")
+        size = (
+            f' width="{figure["width_px"]:.0f}" height="{figure["height_px"]:.0f}"'
+            if figure["height_px"]
+            else ""
+        )
         # A figure wider than a phone scrolls in its own box, which the keyboard can reach.
         label = html.escape(UI[lang]["figure"].rstrip("：: "), quote=True)
-        return (f'<div class="course-figure-box" tabindex="0" role="group" aria-label="{label}">'
-                f'<img alt="{alt}" class="course-figure"{style}{size} src="{src}"{rest}></div>')
+        return (
+            f'<div class="course-figure-box" tabindex="0" role="group" aria-label="{label}">'
+            f'<img alt="{alt}" class="course-figure"{style}{size} src="{src}"{rest}></div>'
+        )
 
     return _IMG.sub(one, body)
 
@@ -294,20 +344,28 @@ class CourseChinese(_GlossaryWords, SearchChinese):
         super().init(options)
         self._load_glossary(options)
 
-        for term in self.glossary:  # whole terms, so that jieba does not cut 自注意力 into 自/注意力
+        for (
+            term
+        ) in self.glossary:  # whole terms, so that jieba does not cut 自注意力 into 自/注意力
             jieba.add_word(term)
 
 
 def _config_inited(app, config):
-    config.html_search_options = {**(config.html_search_options or {}),
-                                  "course_glossary": str(Path(app.srcdir) / "glossary.md")}
+    config.html_search_options = {
+        **(config.html_search_options or {}),
+        "course_glossary": str(Path(app.srcdir) / "glossary.md"),
+    }
 
 
 def _reindex_when_the_words_change(app, env, added, changed, removed):
     """Pages enter the search index when they are written: when the glossary's words or the
     search script change, every page must be written again, not only the edited ones."""
-    key = (tuple(glossary_terms(Path(app.srcdir, "glossary.md").read_text(encoding="utf-8")))
-           if Path(app.srcdir, "glossary.md").is_file() else (), SEARCH_JS.read_text(encoding="utf-8"))
+    key = (
+        tuple(glossary_terms(Path(app.srcdir, "glossary.md").read_text(encoding="utf-8")))
+        if Path(app.srcdir, "glossary.md").is_file()
+        else (),
+        SEARCH_JS.read_text(encoding="utf-8"),
+    )
     if getattr(env, "course_search_key", None) != key:
         env.course_search_key = key
         return sorted(env.found_docs)
@@ -318,7 +376,9 @@ def _pages_with_dropped_outputs(app, env, added, changed, removed):
     """The pages whose cached outputs tools/build_site.py dropped (their cache key changed, see
     tools/cache_keys.py): read again, so that they are executed again, although their source
     did not change."""
-    stale = [d for d in os.environ.get("COURSE_STALE_PAGES", "").splitlines() if d in env.found_docs]
+    stale = [
+        d for d in os.environ.get("COURSE_STALE_PAGES", "").splitlines() if d in env.found_docs
+    ]
     return stale
 
 
@@ -332,7 +392,11 @@ class _ExecutionProgress(logging.Handler):
         found = self._done.search(str(record.msg))
         if found:
             docname = getattr(record, "docname", None) or record.name.split("mystnb-", 1)[-1]
-            print(f"course: executed {docname} in {float(found[1]):.1f} s", file=sys.stderr, flush=True)
+            print(
+                f"course: executed {docname} in {float(found[1]):.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 def _template_filters(app):
@@ -355,9 +419,16 @@ def _pdf_button(app, pagename, templatename, context, doctree):
             continue
         buttons = [b for b in group["buttons"] if b.get("label") != "download-pdf-button"]
         if context.get("page_source_suffix") == ".ipynb":
-            buttons.append({"type": "link", "url": context["pathto"](f"{PDF_DIR}/{pagename}.pdf", 1),
-                            "text": ".pdf", "tooltip": UI[lang]["pdf"], "icon": "fas fa-file-pdf",
-                            "label": "download-pdf-button"})
+            buttons.append(
+                {
+                    "type": "link",
+                    "url": context["pathto"](f"{PDF_DIR}/{pagename}.pdf", 1),
+                    "text": ".pdf",
+                    "tooltip": UI[lang]["pdf"],
+                    "icon": "fas fa-file-pdf",
+                    "label": "download-pdf-button",
+                }
+            )
         group["buttons"] = buttons
 
 

@@ -5,6 +5,7 @@ brings its own script. myst-nb would still embed the notebook's saved ipywidgets
 widget model, PNGs included) into each widget page; no script on the site reads it any more, so
 it is dropped here before the page is written.
 """
+
 from __future__ import annotations
 
 

@@ -14,6 +14,7 @@ translation stale.
     python tools/translations.py sync-code --from ja   # copy ja's code cells into the others
     python tools/translations.py sync-code --from ja --dry-run
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,13 @@ def fingerprint(path: Path) -> str:
     sources of its Markdown and raw cells (code cells count by position only)."""
     if path.suffix == ".ipynb":
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        content = json.dumps([[c["cell_type"]] if c["cell_type"] == "code" else [c["cell_type"], _source(c)]
-                              for c in cells], ensure_ascii=False)
+        content = json.dumps(
+            [
+                [c["cell_type"]] if c["cell_type"] == "code" else [c["cell_type"], _source(c)]
+                for c in cells
+            ],
+            ensure_ascii=False,
+        )
     else:
         content = path.read_text(encoding="utf-8")
     return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
@@ -94,19 +100,23 @@ def sync(book: Path, names: list[str]) -> list[str]:
         sources = {lang: page_source(book, lang, page) for lang in LANGS}
         found = {lang: path for lang, path in sources.items() if path is not None}
         if not found:
-            raise SystemExit(f"cannot sync {page!r}: no edition has it (looked in "
-                             f"{', '.join(str(book / lang) for lang in LANGS)})")
+            raise SystemExit(
+                f"cannot sync {page!r}: no edition has it (looked in "
+                f"{', '.join(str(book / lang) for lang in LANGS)})"
+            )
         missing = [lang for lang in LANGS if lang not in found]
         if missing:
             warnings.append(f"{page}: no {'/'.join(missing)} edition; recorded {', '.join(found)}")
         state[page] = {lang: fingerprint(path) for lang, path in found.items()}
     (book / "translations.json").write_text(
-        json.dumps(dict(sorted(state.items())), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(dict(sorted(state.items())), indent=1, ensure_ascii=False) + "\n",
+        encoding="utf-8",
     )
     return warnings
 
 
 # --- sync-code: one edition's code cells into the others ----------------------------------------
+
 
 @dataclass
 class CodeCopy:
@@ -129,9 +139,11 @@ def plan_code_copy(source: Path, target: Path) -> CodeCopy:
     dst_nb = json.loads(target.read_text(encoding="utf-8"))
     src_cells, dst_cells = _code_cells(src_nb), _code_cells(dst_nb)
     if len(src_cells) != len(dst_cells):
-        raise ValueError(f"{target}: {len(dst_cells)} code cells, but {source} has {len(src_cells)}; "
-                         "the code cells must correspond one to one (add or remove the cells in "
-                         f"{target.name} by hand first)")
+        raise ValueError(
+            f"{target}: {len(dst_cells)} code cells, but {source} has {len(src_cells)}; "
+            "the code cells must correspond one to one (add or remove the cells in "
+            f"{target.name} by hand first)"
+        )
     changed = 0
     for src, dst in zip(src_cells, dst_cells):
         if _source(src) != _source(dst) or src.get("metadata", {}) != dst.get("metadata", {}):
@@ -142,8 +154,9 @@ def plan_code_copy(source: Path, target: Path) -> CodeCopy:
     return CodeCopy(source, target, dst_nb, changed)
 
 
-def sync_code(root: Path, from_lang: str, folders: tuple[str, ...] = CODE_FOLDERS,
-              write: bool = True) -> list[CodeCopy]:
+def sync_code(
+    root: Path, from_lang: str, folders: tuple[str, ...] = CODE_FOLDERS, write: bool = True
+) -> list[CodeCopy]:
     """Copy the code cells of every ``<folder>/<from_lang>/*.ipynb`` into the same notebook of
     every other edition present under ``<folder>`` (only plan it when not ``write``). All or
     nothing: when any notebook is missing or its code cells do not correspond, ValueError lists
@@ -162,7 +175,9 @@ def sync_code(root: Path, from_lang: str, folders: tuple[str, ...] = CODE_FOLDER
                     continue
                 target = root / folder / lang / source.name
                 if not target.exists():
-                    problems.append(f"{target} does not exist (the {lang} edition lacks {source.name})")
+                    problems.append(
+                        f"{target} does not exist (the {lang} edition lacks {source.name})"
+                    )
                     continue
                 try:
                     plans.append(plan_code_copy(source, target))
@@ -172,8 +187,9 @@ def sync_code(root: Path, from_lang: str, folders: tuple[str, ...] = CODE_FOLDER
         raise ValueError("sync-code copied nothing:\n  " + "\n  ".join(problems))
     for plan in plans:
         if plan.changed and write:
-            plan.target.write_text(json.dumps(plan.notebook, indent=1, ensure_ascii=False) + "\n",
-                                   encoding="utf-8")
+            plan.target.write_text(
+                json.dumps(plan.notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
     return plans
 
 
@@ -186,10 +202,14 @@ def _run_sync_code(from_lang: str, dry_run: bool) -> int:
     verb = "would copy" if dry_run else "copied"
     for plan in plans:
         if plan.changed:
-            print(f"{plan.target.relative_to(ROOT)}: {verb} {plan.changed} code cells from {from_lang}")
+            print(
+                f"{plan.target.relative_to(ROOT)}: {verb} {plan.changed} code cells from {from_lang}"
+            )
     if not any(p.changed for p in plans):
         print(f"every edition already has the code cells of {from_lang}")
-    if not dry_run and any(p.changed and p.target.is_relative_to(ROOT / "solutions") for p in plans):
+    if not dry_run and any(
+        p.changed and p.target.is_relative_to(ROOT / "solutions") for p in plans
+    ):
         from course_pkg.exercises.generate import generate
 
         for result in generate(ROOT / "solutions", ROOT / "exercises"):
@@ -199,7 +219,9 @@ def _run_sync_code(from_lang: str, dry_run: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("status")
     s = sub.add_parser("sync")
@@ -218,8 +240,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {line}", file=sys.stderr)
         return 0
     state = load_state(BOOK)
-    drift = [(p, lang, stale) for p in pages(BOOK) for lang in LANGS
-             if page_source(BOOK, lang, p) and (stale := stale_counterparts(BOOK, lang, p, state))]
+    drift = [
+        (p, lang, stale)
+        for p in pages(BOOK)
+        for lang in LANGS
+        if page_source(BOOK, lang, p) and (stale := stale_counterparts(BOOK, lang, p, state))
+    ]
     for page, lang, stale in drift:
         print(f"{lang}/{page}: its {', '.join(stale)} counterpart changed since the last sync")
     return 1 if drift else 0

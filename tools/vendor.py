@@ -4,6 +4,7 @@ KaTeX renders the formulas at build time (its script runs in node, into .vendor/
 pages get only its stylesheet and fonts, served from the built site itself, so a reader's browser
 requests nothing from outside the site. (The widgets need no library: course_pkg/assets/live-widgets.js.)
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,10 @@ PACKAGES = {
 }
 # name in npm -> (version, files for the build's node scripts: source -> destination under NODE)
 # axe-core is for the browser tests only (tests/browser/test_site.py injects it into each page).
-BUILD_PACKAGES = {"katex": ("0.19.1", {"dist/katex.min.js": "katex.min.js"}),
-                  "axe-core": ("4.14.1", {"axe.min.js": "axe.min.js"})}
+BUILD_PACKAGES = {
+    "katex": ("0.19.1", {"dist/katex.min.js": "katex.min.js"}),
+    "axe-core": ("4.14.1", {"axe.min.js": "axe.min.js"}),
+}
 # Files of a copied folder that the site never loads (source maps, licence banners, the font
 # formats older than woff2 that every current browser passes over).
 SKIP_SUFFIXES = (".map", ".LICENSE.txt", ".ttf", ".woff")
@@ -38,7 +41,9 @@ def _tarball(name: str, version: str) -> Path:
     if not path.exists():
         out = subprocess.run(
             ["npm", "pack", f"{name}@{version}", "--json", "--pack-destination", str(CACHE)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         produced = CACHE / json.loads(out.stdout)[0]["filename"]
         produced.rename(path)
@@ -66,8 +71,10 @@ def _extract(tgz: Path, files: dict[str, str], root: Path) -> None:
 
 def main() -> int:
     stamp = ROOT / ".vendor" / "versions.json"
-    wanted = {"site": {name: version for name, (version, _) in PACKAGES.items()},
-              "build": {name: version for name, (version, _) in BUILD_PACKAGES.items()}}
+    wanted = {
+        "site": {name: version for name, (version, _) in PACKAGES.items()},
+        "build": {name: version for name, (version, _) in BUILD_PACKAGES.items()},
+    }
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         print(f"vendor: up to date in {STATIC.relative_to(ROOT)}")
         return 0

@@ -14,6 +14,7 @@ They are retrained reproducibly by ``python tools/train_checkpoints.py [--only N
 (recipes in ``tools/checkpoint_recipes.py``). Files hold only tensors and plain values and
 are loaded with ``torch.load(..., weights_only=True)``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -43,8 +44,9 @@ def checkpoint_path(name: str) -> Path:
 def _existing(name: str) -> Path:
     path = checkpoint_path(name)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run `python tools/train_checkpoints.py "
-                                f"--only {name}` to create it")
+        raise FileNotFoundError(
+            f"{path} is missing; run `python tools/train_checkpoints.py --only {name}` to create it"
+        )
     return path
 
 
@@ -73,5 +75,12 @@ def available() -> list[str]:
     return [n for n in MODELS if checkpoint_path(n).is_file()]
 
 
-__all__ = ["MODELS", "CHECKPOINT_DIR", "checkpoint_path", "load_pretrained",
-           "pretrained_info", "available", "model_class"]
+__all__ = [
+    "MODELS",
+    "CHECKPOINT_DIR",
+    "checkpoint_path",
+    "load_pretrained",
+    "pretrained_info",
+    "available",
+    "model_class",
+]

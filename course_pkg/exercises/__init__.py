@@ -8,6 +8,7 @@
   inputs, by the self-check and by the explorers in the student's kernel;
 * :mod:`.messages` holds one message catalogue per language for all three.
 """
+
 from __future__ import annotations
 
 import importlib

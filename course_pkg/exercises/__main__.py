@@ -1,4 +1,5 @@
 """``python -m course_pkg.exercises`` runs ``course-exercises``."""
+
 import sys
 
 from .generate import main

@@ -5,6 +5,7 @@ attend) broadcastable to ``(..., Nq, Nk)``; a fully masked row gives zero weight
 Inputs: random shapes (no batch axis, ``(B,)`` or ``(B, H)``; ``Nq != Nk``, ``d_k != d_v``),
 random values and masks. Total 10 points.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,7 @@ import numpy as np
 import torch
 
 from ..models.attention import scaled_dot_product_attention as reference
-from .core import (Call, Fail, close, expect_array, expect_tuple, prop, require_ok,
-                   rounded_to)
+from .core import Call, Fail, close, expect_array, expect_tuple, prop, require_ok, rounded_to
 
 ASSIGNMENT = "01_attention"
 FN = "scaled_dot_product_attention"
@@ -69,8 +69,13 @@ def _attend(q, k, v, mask=None, scale=None, axis=-1):
 
 
 def _scales(dk: int):
-    return (("1", 1.0), ("d_k", 1 / dk), ("√d_k · d_k", 1 / dk ** 1.5), ("2", 0.5),
-            ("1/√d_k", math.sqrt(dk)))
+    return (
+        ("1", 1.0),
+        ("d_k", 1 / dk),
+        ("√d_k · d_k", 1 / dk**1.5),
+        ("2", 0.5),
+        ("1/√d_k", math.sqrt(dk)),
+    )
 
 
 def _weights_cause(q, k, v, mask, w, exp_w, shapes):
@@ -142,21 +147,31 @@ def weights_are_distributions(ctx):
         _, w = _arrays(r)
         if (w < -1e-6).any() or not np.allclose(w.sum(-1), 1.0, atol=1e-4):
             cause = _weights_cause(q, k, v, None, w, _attend(q, k, v)[1], r.call.shapes())
-            raise cause if cause.key == "columns_sum" else Fail(
-                "rows_not_distributions", shapes=r.call.shapes())
+            raise (
+                cause
+                if cause.key == "columns_sum"
+                else Fail("rows_not_distributions", shapes=r.call.shapes())
+            )
+
     return ctx.score(results, judge)
 
 
-@prop(points=3, functions=FUNCTIONS,
-      keys=("wrong_scale", "columns_sum", "rounded", "output_not_wv", "wrong_values"))
+@prop(
+    points=3,
+    functions=FUNCTIONS,
+    keys=("wrong_scale", "columns_sum", "rounded", "output_not_wv", "wrong_values"),
+)
 def output_without_mask(ctx):
     calls = [Call(FN, *_qkv(ctx, _batch(ctx, i))) for i in range(3)]
     results = yield calls
     return ctx.score(results, _judge_values)
 
 
-@prop(points=2, functions=FUNCTIONS,
-      keys=("mask_inverted", "mask_ignored", "mask_after_softmax", "wrong_values"))
+@prop(
+    points=2,
+    functions=FUNCTIONS,
+    keys=("mask_inverted", "mask_ignored", "mask_after_softmax", "wrong_values"),
+)
 def output_with_mask(ctx):
     calls = []
     for i in range(2):
@@ -170,14 +185,19 @@ def output_with_mask(ctx):
 def mask_broadcasts(ctx):
     q, k, v = _qkv(ctx, (ctx.randint(2, 3), ctx.randint(2, 3)), min_nk=3)
     nq, nk = q.shape[-2], k.shape[-2]
-    calls = [Call(FN, q, k, v, mask=_mask(ctx, (nq, nk))),
-             Call(FN, q, k, v, mask=_mask(ctx, (1, nk)))]
+    calls = [
+        Call(FN, q, k, v, mask=_mask(ctx, (nq, nk))),
+        Call(FN, q, k, v, mask=_mask(ctx, (1, nk))),
+    ]
     results = yield calls
     return ctx.score(results, _judge_values)
 
 
-@prop(points=1, functions=FUNCTIONS,
-      keys=("fully_masked_nan", "fully_masked_uniform", "fully_masked_nonzero"))
+@prop(
+    points=1,
+    functions=FUNCTIONS,
+    keys=("fully_masked_nan", "fully_masked_uniform", "fully_masked_nonzero"),
+)
 def fully_masked_row_is_zero(ctx):
     q, k, v = _qkv(ctx, (ctx.randint(1, 3),), min_nq=2, min_nk=3)  # other rows not masked out
     mask = _mask(ctx, q.shape[:-1] + k.shape[-2:-1])
@@ -203,6 +223,7 @@ def fully_masked_row_is_zero(ctx):
         out, w = _arrays(r)
         if np.abs(w[:, row]).max() > 0 or np.abs(out[:, row]).max() > 0:
             raise Fail("fully_masked_nonzero", shapes=shapes)
+
     return ctx.score(results, judge)
 
 
@@ -221,8 +242,16 @@ def inputs_unchanged(ctx):
         for name, a, b in zip(ARG_NAMES, after, sent):
             if type(a) is not np.ndarray or a.shape != b.shape or not np.array_equal(a, b):
                 raise Fail("inputs_modified", fn=FN, arg=name, shapes=r.call.shapes())
+
     return ctx.score(results, judge)
 
 
-PROPERTIES = (returns_output_and_weights, weights_are_distributions, output_without_mask,
-              output_with_mask, mask_broadcasts, fully_masked_row_is_zero, inputs_unchanged)
+PROPERTIES = (
+    returns_output_and_weights,
+    weights_are_distributions,
+    output_without_mask,
+    output_with_mask,
+    mask_broadcasts,
+    fully_masked_row_is_zero,
+    inputs_unchanged,
+)

@@ -21,10 +21,11 @@ Who runs it:
   the student's kernel, with :func:`run_locally`, on inputs of fixed seeds, each call on
   fresh copies of the inputs; a property is ✓ when its fraction is 1 for every seed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -47,16 +48,25 @@ class Check:
     keys: tuple[str, ...] = ()
 
 
-def prop(points: float, functions: tuple[str, ...] = (), keys: tuple[str, ...] = (),
-         title: dict | None = None):
+def prop(
+    points: float,
+    functions: tuple[str, ...] = (),
+    keys: tuple[str, ...] = (),
+    title: dict | None = None,
+):
     """Register a property worth ``points``; its title is ``title`` ({lang: text}), else the
     message ``prop.<name>`` of the catalogues (else, for an instructor's own, its name)."""
+
     def deco(func):
         name = func.__name__
-        shown = title or ({lang: messages.text(f"prop.{name}", lang) for lang in messages.LANGS}
-                          if messages.has(f"prop.{name}") else {})
+        shown = title or (
+            {lang: messages.text(f"prop.{name}", lang) for lang in messages.LANGS}
+            if messages.has(f"prop.{name}")
+            else {}
+        )
         func.__check__ = Check(name, float(points), func, shown, tuple(functions), tuple(keys))
         return func
+
     return deco
 
 
@@ -78,7 +88,8 @@ class Call:
 
     def shapes(self) -> str:
         parts = [_describe(a) for a in self.args] + [
-            f"{k}={_describe(v)}" for k, v in self.kwargs.items()]
+            f"{k}={_describe(v)}" for k, v in self.kwargs.items()
+        ]
         return ", ".join(p for p in parts if p)
 
 
@@ -207,8 +218,13 @@ def require_ok(r: Returned) -> None:
     err = r.error if isinstance(r.error, dict) else {}
     if err.get("type") == "NotImplementedError":
         raise Fail("not_implemented", fn=fn)
-    raise Fail("raised", fn=fn, exc=str(err.get("type", "?"))[:60], shapes=shapes,
-               msg=str(err.get("message", ""))[:200])
+    raise Fail(
+        "raised",
+        fn=fn,
+        exc=str(err.get("type", "?"))[:60],
+        shapes=shapes,
+        msg=str(err.get("message", ""))[:200],
+    )
 
 
 def expect_tuple(r: Returned, n: int):
@@ -226,8 +242,7 @@ def _got(meta) -> str:
     return str(meta)
 
 
-def expect_array(value, meta, what: str, shape: tuple, shapes: str,
-                 kind: str = "f") -> np.ndarray:
+def expect_array(value, meta, what: str, shape: tuple, shapes: str, kind: str = "f") -> np.ndarray:
     """Validate one returned array: a tensor, of ``kind`` (f float, i integer, b bool,
     "fib" any), of exactly ``shape``, finite. Returns a plain float64/int64 ndarray."""
     if not isinstance(meta, ArrayMeta) or type(value) is not np.ndarray:
@@ -239,8 +254,9 @@ def expect_array(value, meta, what: str, shape: tuple, shapes: str,
         expected = {"f": "float", "i": "integer", "b": "bool"}.get(kind, kind)
         raise Fail("wrong_dtype", what=what, got=meta.dtype, expected=expected)
     if tuple(value.shape) != tuple(shape):
-        raise Fail("wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape),
-                   shapes=shapes)
+        raise Fail(
+            "wrong_shape", what=what, got=tuple(value.shape), expected=tuple(shape), shapes=shapes
+        )
     if value.dtype.kind == "f" and not np.isfinite(value).all():
         raise Fail("not_finite", what=what, shapes=shapes)
     return value.astype(np.float64) if value.dtype.kind == "f" else value.astype(np.int64)
@@ -250,8 +266,14 @@ def close(got: np.ndarray, expected: np.ndarray, rtol: float = 1e-4, atol: float
     return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
 
 
-def expect_close(got: np.ndarray, expected: np.ndarray, what: str, shapes: str,
-                 rtol: float = 1e-4, atol: float = 1e-5) -> None:
+def expect_close(
+    got: np.ndarray,
+    expected: np.ndarray,
+    what: str,
+    shapes: str,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> None:
     if not close(got, expected, rtol, atol):
         raise Fail("wrong_values", what=what, shapes=shapes)
 
@@ -263,7 +285,8 @@ def rounded_to(got: np.ndarray, expected: np.ndarray) -> int | None:
         return None
     for decimals in range(1, 5):
         if close(got, np.round(expected, decimals), rtol=0, atol=1e-6) and not close(
-                got, expected, rtol=0, atol=1e-6):
+            got, expected, rtol=0, atol=1e-6
+        ):
             return decimals
     return None
 
@@ -274,6 +297,7 @@ def reason(outcome: Outcome, lang: str) -> str:
         return ""
     if outcome.table is not None:
         from ..teaching.language import tr
+
         return tr(outcome.table, outcome.key, lang=lang, **outcome.fmt)
     return messages.text(outcome.key, lang, **outcome.fmt)
 
@@ -333,7 +357,9 @@ def call_locally(functions: dict[str, Callable], call: Call) -> Returned:
     try:
         value = fn(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any student error becomes feedback
-        return Returned(call, "error", error={"type": type(exc).__name__, "message": str(exc)[:300]})
+        return Returned(
+            call, "error", error={"type": type(exc).__name__, "message": str(exc)[:300]}
+        )
     r = Returned(call, "ok")
     r.value, r.meta = plain(value)
     if call.return_args:
@@ -344,8 +370,13 @@ def call_locally(functions: dict[str, Callable], call: Call) -> Returned:
 SEEDS = (0, 1, 2)  # the self-check's and the widgets' inputs: fixed, three draws per property
 
 
-def run_locally(check: Check, functions: dict[str, Callable], lang: str, index: int = 0,
-                seeds: tuple[int, ...] = SEEDS) -> Outcome:
+def run_locally(
+    check: Check,
+    functions: dict[str, Callable],
+    lang: str,
+    index: int = 0,
+    seeds: tuple[int, ...] = SEEDS,
+) -> Outcome:
     """Run property ``check`` on ``functions`` here; the first outcome below 1, else 1."""
     for seed in seeds:
         ctx = Context(np.random.default_rng([seed, index]), lang)
@@ -414,10 +445,14 @@ class CheckResult:
 
     def report(self) -> str:
         """The self-check's text: a header, unimplemented functions, one line per property."""
-        lines = [messages.text("header", self.lang, name=messages.text(f"name.{self.name}", self.lang))]
+        lines = [
+            messages.text("header", self.lang, name=messages.text(f"name.{self.name}", self.lang))
+        ]
         for fn in self.not_implemented:
-            lines += [messages.text("not_implemented", self.lang, fn=fn),
-                      messages.text("run_again", self.lang)]
+            lines += [
+                messages.text("not_implemented", self.lang, fn=fn),
+                messages.text("run_again", self.lang),
+            ]
         lines += [f"  {line}" for line in self.lines()]
         if self.failed:
             lines.append(messages.text("some_failed", self.lang, n=len(self.failed)))
@@ -426,11 +461,15 @@ class CheckResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"CheckResult({self.name!r}, passed={len(self.passed)}, failed={self.failed_props}, "
-                f"not_implemented={self.not_implemented})")
+        return (
+            f"CheckResult({self.name!r}, passed={len(self.passed)}, failed={self.failed_props}, "
+            f"not_implemented={self.not_implemented})"
+        )
 
 
-def verdict(module, functions: dict[str, Callable], lang: str, only_given: bool = False) -> CheckResult:
+def verdict(
+    module, functions: dict[str, Callable], lang: str, only_given: bool = False
+) -> CheckResult:
     """Run every property of exercise ``module`` on ``functions`` here.
 
     ``only_given``: skip the properties that call a function not in ``functions`` (an
@@ -446,7 +485,9 @@ def verdict(module, functions: dict[str, Callable], lang: str, only_given: bool 
             if fn not in result.not_implemented:
                 result.not_implemented.append(fn)
         elif outcome.fraction < 1:
-            result.failed.append(Failure(check.name, outcome.key, reason(outcome, lang), outcome.fmt))
+            result.failed.append(
+                Failure(check.name, outcome.key, reason(outcome, lang), outcome.fmt)
+            )
             result.order.append(check.name)
         else:
             result.passed.append(check.name)

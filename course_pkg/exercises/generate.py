@@ -20,6 +20,7 @@ Usage::
     course-exercises generate [--src solutions] [--out exercises] [--only 01_attention]
     course-exercises check    [--src solutions] [--out exercises] [--only 01_attention]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -125,7 +126,9 @@ def make_exercise(nb: dict, path: Path | str = "notebook") -> dict:
     """Return the exercise version of solution notebook ``nb`` (a plain dict, nbformat 4)."""
     path = Path(path)
     if nb.get("nbformat") != 4:
-        raise ValueError(f"{path}: expected an nbformat 4 notebook, got nbformat={nb.get('nbformat')!r}")
+        raise ValueError(
+            f"{path}: expected an nbformat 4 notebook, got nbformat={nb.get('nbformat')!r}"
+        )
     lang = notebook_lang(nb, path)
     ex = copy.deepcopy(nb)
     ex["metadata"].pop("widgets", None)
@@ -170,7 +173,9 @@ def dumps(nb: dict) -> str:
 
 def _sources(src: Path, only: list[str] | None) -> list[Path]:
     if not src.is_dir():
-        raise ValueError(f"source folder {str(src)!r} does not exist; expected a folder of solution notebooks")
+        raise ValueError(
+            f"source folder {str(src)!r} does not exist; expected a folder of solution notebooks"
+        )
     paths = sorted(p for p in src.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
     if only:
         wanted = set(only)
@@ -180,8 +185,9 @@ def _sources(src: Path, only: list[str] | None) -> list[Path]:
     return paths
 
 
-def build(src: Path | str = "solutions", out: Path | str = "exercises",
-          only: list[str] | None = None) -> list[Result]:
+def build(
+    src: Path | str = "solutions", out: Path | str = "exercises", only: list[str] | None = None
+) -> list[Result]:
     """Generate every exercise in memory and compare it with what is in ``out``."""
     src, out = Path(src), Path(out)
     results = []
@@ -203,7 +209,8 @@ def orphans(src: Path | str, out: Path | str) -> list[Path]:
     if not out.is_dir():
         return []
     return sorted(
-        p for p in out.rglob("*.ipynb")
+        p
+        for p in out.rglob("*.ipynb")
         if ".ipynb_checkpoints" not in p.parts and not (src / p.relative_to(out)).exists()
     )
 
@@ -220,7 +227,11 @@ def generate(src="solutions", out="exercises", only=None) -> list[Result]:
 
 def check(src="solutions", out="exercises", only=None) -> list[str]:
     """Return one line per problem (stale, missing or orphaned exercise); empty when up to date."""
-    problems = [f"{r.status}: {r.target} (from {r.source})" for r in build(src, out, only) if r.status != "ok"]
+    problems = [
+        f"{r.status}: {r.target} (from {r.source})"
+        for r in build(src, out, only)
+        if r.status != "ok"
+    ]
     if not only:
         problems += [f"orphan: {p} (no solution notebook)" for p in orphans(src, out)]
     return problems
@@ -229,13 +240,19 @@ def check(src="solutions", out="exercises", only=None) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course-exercises", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, help_ in (("generate", "write exercises from solutions"),
-                        ("check", "exit 1 if the exercises are out of date")):
+    for name, help_ in (
+        ("generate", "write exercises from solutions"),
+        ("check", "exit 1 if the exercises are out of date"),
+    ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("--src", default="solutions", help="folder of solution notebooks")
         p.add_argument("--out", default="exercises", help="folder of generated exercises")
-        p.add_argument("--only", action="append", metavar="NAME",
-                       help="only this assignment (e.g. 01_attention or 01); repeatable")
+        p.add_argument(
+            "--only",
+            action="append",
+            metavar="NAME",
+            help="only this assignment (e.g. 01_attention or 01); repeatable",
+        )
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":

@@ -6,6 +6,7 @@ He et al. (2022), §3 and the official code's ``random_masking``: ``x (B, N, D) 
 judged by properties, never by one seed's output. ``unshuffle(x, ids_restore)[b, i] =
 x[b, ids_restore[b, i]]``. Total 10 points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -74,12 +75,21 @@ def ids_restore_is_permutation(ctx):
 
     def judge(r):
         _require_perm(_parts(r)[3], r.call.shapes())
+
     return ctx.score(results, judge)
 
 
-@prop(points=3, functions=(RM,),
-      keys=("ids_restore_is_shuffle", "mask_inverted_mae", "mask_shuffled_order", "kept_wrong",
-            "mask_wrong"))
+@prop(
+    points=3,
+    functions=(RM,),
+    keys=(
+        "ids_restore_is_shuffle",
+        "mask_inverted_mae",
+        "mask_shuffled_order",
+        "kept_wrong",
+        "mask_wrong",
+    ),
+)
 def kept_tokens_and_mask_agree(ctx):
     results = yield [Call(RM, _x(ctx), _ratio(ctx)) for _ in range(3)]
 
@@ -101,6 +111,7 @@ def kept_tokens_and_mask_agree(ctx):
         if np.array_equal(mask, np.broadcast_to(np.arange(mask.shape[1]) >= keep, mask.shape)):
             raise Fail("mask_shuffled_order", shapes=shapes)
         raise Fail("mask_wrong", shapes=shapes)
+
     return ctx.score(results, judge)
 
 
@@ -137,8 +148,9 @@ def generator_reproduces(ctx):
         except Fail as f:
             return ctx.failed(f)
     pairs = [(got[2 * i], got[2 * i + 1]) for i in range(SEEDS_TRIED)]
-    if not all(np.array_equal(a, b) for first, second in pairs
-               for a, b in zip(first[1:], second[1:])):
+    if not all(
+        np.array_equal(a, b) for first, second in pairs for a, b in zip(first[1:], second[1:])
+    ):
         return ctx.failed(Fail("not_reproducible"))
     ids = [first[3] for first, _ in pairs]
     if all(np.array_equal(ids[0], other) for other in ids[1:]):
@@ -168,13 +180,19 @@ def unshuffle_restores_order(ctx):
     def judge(r):
         x, ids = r.call.args
         exp = _gather(x, ids)
-        got = expect_array(r.value, r.meta, "unshuffle(x, ids_restore)", exp.shape,
-                           r.call.shapes())
+        got = expect_array(r.value, r.meta, "unshuffle(x, ids_restore)", exp.shape, r.call.shapes())
         if np.array_equal(got, _gather(x, np.argsort(ids, axis=1))):
             raise Fail("unshuffle_inverse", shapes=r.call.shapes())
         expect_close(got, exp, "unshuffle(x, ids_restore)", r.call.shapes(), rtol=0, atol=0)
+
     return ctx.score(results, judge)
 
 
-PROPERTIES = (shapes_and_kept_count, ids_restore_is_permutation, kept_tokens_and_mask_agree,
-              masks_differ, generator_reproduces, unshuffle_restores_order)
+PROPERTIES = (
+    shapes_and_kept_count,
+    ids_restore_is_permutation,
+    kept_tokens_and_mask_agree,
+    masks_differ,
+    generator_reproduces,
+    unshuffle_restores_order,
+)

@@ -5,6 +5,7 @@ channels ``h·D/H ... (h+1)·D/H − 1``; ``merge_heads`` is its inverse; ``mult
 is ``x @ W_qkvᵀ + b``, attention per head with scores divided by ``√(D/H)``, merged heads,
 then the output projection. Total 10 points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -53,8 +54,9 @@ def _first_moved(got: np.ndarray, want_at, src: dict):
 def mha_reference(x, qkv_w, qkv_b, proj_w, proj_b, num_heads, scale=None, project=True):
     """``(B, N, D) -> (B, N, D)``: timm's Attention with the given weights (float64);
     ``scale`` replaces ``1/√(D/H)``, ``project=False`` drops the output projection."""
-    x, qkv_w, qkv_b, proj_w, proj_b = (torch.from_numpy(np.asarray(a, dtype=np.float64))
-                                       for a in (x, qkv_w, qkv_b, proj_w, proj_b))
+    x, qkv_w, qkv_b, proj_w, proj_b = (
+        torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in (x, qkv_w, qkv_b, proj_w, proj_b)
+    )
     q, k, v = (x @ qkv_w.T + qkv_b).chunk(3, dim=-1)
     q, k, v = (ref_split(t, num_heads) for t in (q, k, v))
     s = q.shape[-1] ** -0.5 if scale is None else scale
@@ -73,6 +75,7 @@ def split_heads_shape(ctx):
         if getattr(r.value, "shape", None) == (b, n, h, d // h):
             raise Fail("head_axis", got=(b, n, h, d // h), expected=(b, h, n, d // h))
         expect_array(r.value, r.meta, "split_heads(x)", (b, h, n, d // h), r.call.shapes())
+
     return ctx.score(results, judge)
 
 
@@ -90,9 +93,18 @@ def split_heads_values(ctx):
         moved = _first_moved(r.value, lambda p: (p[1], p[0] * dh + p[2]), _sources(x))
         if moved is not None:
             (head, token, pos), (src_token, src_d) = moved
-            raise Fail("mixed_heads", h=head, token=token, pos=pos, src_token=src_token,
-                       src_d=src_d, src_h=src_d // dh, shapes=r.call.shapes())
+            raise Fail(
+                "mixed_heads",
+                h=head,
+                token=token,
+                pos=pos,
+                src_token=src_token,
+                src_d=src_d,
+                src_h=src_d // dh,
+                shapes=r.call.shapes(),
+            )
         raise Fail("wrong_values", what="split_heads(x)", shapes=r.call.shapes())
+
     return ctx.score(results, judge)
 
 
@@ -114,9 +126,16 @@ def merge_heads_values(ctx):
         moved = _first_moved(r.value, lambda p: (p[1] // dh, p[0], p[1] % dh), _sources(x))
         if moved is not None:
             (token, d), (src_h, src_token, _) = moved
-            raise Fail("merge_mixed", token=token, d=d, src_h=src_h, src_token=src_token,
-                       shapes=r.call.shapes())
+            raise Fail(
+                "merge_mixed",
+                token=token,
+                d=d,
+                src_h=src_h,
+                src_token=src_token,
+                shapes=r.call.shapes(),
+            )
         raise Fail("wrong_values", what="merge_heads(x)", shapes=r.call.shapes())
+
     return ctx.score(results, judge)
 
 
@@ -125,9 +144,15 @@ def _mha_call(ctx, h=None):
     h = h or h2
     d = h * max(d // h2, 1)
     s = np.float32(1 / np.sqrt(d))
-    return Call("multi_head_attention", ctx.randn(b, n, d), s * ctx.randn(3 * d, d),
-                np.float32(0.1) * ctx.randn(3 * d), s * ctx.randn(d, d),
-                np.float32(0.1) * ctx.randn(d), h)
+    return Call(
+        "multi_head_attention",
+        ctx.randn(b, n, d),
+        s * ctx.randn(3 * d, d),
+        np.float32(0.1) * ctx.randn(3 * d),
+        s * ctx.randn(d, d),
+        np.float32(0.1) * ctx.randn(d),
+        h,
+    )
 
 
 def _judge_mha(r):
@@ -139,7 +164,7 @@ def _judge_mha(r):
         return
     d, h = args[0].shape[-1], args[-1]
     if h > 1:
-        for label, s in (("√D", d ** -0.5), ("1", 1.0), ("D/H", h / d)):
+        for label, s in (("√D", d**-0.5), ("1", 1.0), ("D/H", h / d)):
             if close(got, mha_reference(*args, scale=s), atol=1e-4):
                 raise Fail("mha_scale", found=label, dh=d // h, shapes=shapes)
     if close(got, mha_reference(*args, project=False), atol=1e-4):
@@ -147,8 +172,11 @@ def _judge_mha(r):
     expect_close(got, exp, "multi_head_attention(...)", shapes, atol=1e-4)
 
 
-@prop(points=4, functions=("multi_head_attention",),
-      keys=("mha_scale", "mha_no_projection", "wrong_values"))
+@prop(
+    points=4,
+    functions=("multi_head_attention",),
+    keys=("mha_scale", "mha_no_projection", "wrong_values"),
+)
 def multi_head_attention_output(ctx):
     calls = [_mha_call(ctx, h=ctx.randint(2, 4)) for _ in range(3)]
     results = yield calls
@@ -161,5 +189,10 @@ def single_head(ctx):
     return ctx.score(results, _judge_mha)
 
 
-PROPERTIES = (split_heads_shape, split_heads_values, merge_heads_values,
-              multi_head_attention_output, single_head)
+PROPERTIES = (
+    split_heads_shape,
+    split_heads_values,
+    merge_heads_values,
+    multi_head_attention_output,
+    single_head,
+)

@@ -4,6 +4,7 @@ Dosovitskiy et al. (2021), eq. (1): ``(B, C, H, W) -> (B, N, P·P·C)``, patches
 by row, pixels inside a patch in (row, col, channel) order (MAE's code); ``unpatchify`` is
 the inverse, ``image_size`` an int (square) or ``(H, W)``. Total 10 points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -68,14 +69,28 @@ def patchify_shape(ctx):
     def judge(r):
         images, p = r.call.args
         b, c, h, w = images.shape
-        expect_array(r.value, r.meta, "patchify(images)", (b, (h // p) * (w // p), p * p * c),
-                     r.call.shapes())
+        expect_array(
+            r.value,
+            r.meta,
+            "patchify(images)",
+            (b, (h // p) * (w // p), p * p * c),
+            r.call.shapes(),
+        )
+
     return ctx.score(results, judge)
 
 
-@prop(points=4, functions=("patchify",),
-      keys=("patch_no_permute", "patch_channel_first", "patch_raster", "patch_col_row",
-            "wrong_values"))
+@prop(
+    points=4,
+    functions=("patchify",),
+    keys=(
+        "patch_no_permute",
+        "patch_channel_first",
+        "patch_raster",
+        "patch_col_row",
+        "wrong_values",
+    ),
+)
 def patchify_values(ctx):
     results = yield [Call("patchify", *_images(ctx, channels=(3,))) for _ in range(4)]
     return ctx.score(results, _judge_patchify)

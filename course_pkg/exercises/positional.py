@@ -4,6 +4,7 @@ Vaswani et al. (2017), §3.5: column ``2i`` is ``sin(pos / 10000^(2i/dim))``, co
 the cosine of the same angle (the paper's interleaving, as ``course_pkg.models.positional.sincos_1d``).
 Total 10 points.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -61,10 +62,18 @@ def _pairs_cause(pe: np.ndarray, shapes: str) -> Fail | None:
         return None
     angles = _angles(n, d)
     twice = np.cos(angles * np.arange(n)[:, None])
-    if np.allclose(pe[:, 0::2], np.sin(angles), atol=1e-4) and np.allclose(pe[:, 1::2], twice, atol=1e-4):
+    if np.allclose(pe[:, 0::2], np.sin(angles), atol=1e-4) and np.allclose(
+        pe[:, 1::2], twice, atol=1e-4
+    ):
         at = _where_differs(pe[:, 1::2], np.cos(angles))
-        return Fail("cos_extra_t", pos=at["pos"], col=2 * at["col"] + 1, got=at["got"],
-                    want=at["want"], shapes=shapes)
+        return Fail(
+            "cos_extra_t",
+            pos=at["pos"],
+            col=2 * at["col"] + 1,
+            got=at["got"],
+            want=at["want"],
+            shapes=shapes,
+        )
     return Fail("not_unit", shapes=shapes)
 
 
@@ -74,11 +83,15 @@ def shape_and_dtype(ctx):
 
     def judge(r):
         expect_array(r.value, r.meta, "sincos_1d(...)", tuple(r.call.args), r.call.shapes())
+
     return ctx.score(results, judge)
 
 
-@prop(points=3, functions=FUNCTIONS,
-      keys=("sin_cos_swapped", "sincos_concatenated", "first_row", "cos_extra_t", "not_unit"))
+@prop(
+    points=3,
+    functions=FUNCTIONS,
+    keys=("sin_cos_swapped", "sincos_concatenated", "first_row", "cos_extra_t", "not_unit"),
+)
 def sin_cos_pairs(ctx):
     results = yield [Call(FN, *_args(ctx)) for _ in range(2)]
 
@@ -87,6 +100,7 @@ def sin_cos_pairs(ctx):
         cause = _pairs_cause(pe, r.call.shapes())
         if cause is not None:
             raise cause
+
     return ctx.score(results, judge)
 
 
@@ -103,6 +117,7 @@ def values_match(ctx):
         if cause is not None:
             raise cause
         raise Fail("frequency_wrong", shapes=r.call.shapes(), **_where_differs(got, exp))
+
     return ctx.score(results, judge)
 
 

@@ -16,6 +16,7 @@ processes it forks) cannot take an honest student's CPU. :func:`detect` returns 
 when no usable hierarchy is there (not root, or the controllers are not available);
 the sandbox then says which guarantees are weaker.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,7 @@ class V1(Backend):
     version = "v1"
 
     @classmethod
-    def find(cls) -> "V1 | None":
+    def find(cls) -> V1 | None:
         bases = {}
         for c in CONTROLLERS:
             mount = os.path.join(ROOT, c)
@@ -102,7 +103,7 @@ class V2(Backend):
     version = "v2"
 
     @classmethod
-    def find(cls) -> "V2 | None":
+    def find(cls) -> V2 | None:
         if not os.path.exists(os.path.join(ROOT, "cgroup.controllers")):
             return None
         parent = os.path.join(ROOT, _own_path(None).lstrip("/"))
@@ -160,8 +161,10 @@ class JobGroup:
 
     def close(self) -> dict:
         """Kill what is left in the group, remove it; returns what the kernel counted."""
-        report = {"memory_exceeded": self.backend.memory_exceeded(self.dirs),
-                  "peak_mb": round(self.backend.peak_bytes(self.dirs) / 2**20, 1)}
+        report = {
+            "memory_exceeded": self.backend.memory_exceeded(self.dirs),
+            "peak_mb": round(self.backend.peak_bytes(self.dirs) / 2**20, 1),
+        }
         for _ in range(200):
             pids = self.pids()
             if not pids:

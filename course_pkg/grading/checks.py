@@ -24,6 +24,7 @@ It yields once: the calls to make on hidden inputs (fresh per run, drawn from
 :class:`Outcome` (or a fraction in [0, 1]). Points are ``points * fraction``.
 Nothing of the check runs in the student's process.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,9 +32,23 @@ import dataclasses
 import numpy as np
 
 from ..exercises import messages as exercise_messages
-from ..exercises.core import (ArrayMeta, Call, Check, Context, Fail, Generator, Numpy,  # noqa: F401
-                              Outcome, Returned, expect_array, expect_close, expect_tuple,
-                              prop, reason, require_ok)
+from ..exercises.core import (  # noqa: F401
+    ArrayMeta,
+    Call,
+    Check,
+    Context,
+    Fail,
+    Generator,
+    Numpy,
+    Outcome,
+    Returned,
+    expect_array,
+    expect_close,
+    expect_tuple,
+    prop,
+    reason,
+    require_ok,
+)
 from .messages import msg
 
 check = prop  # ``@check(points=..., title={lang: text})``: a graded property
@@ -45,8 +60,10 @@ def checks_of(module) -> list[Check]:
     if hasattr(module, "CHECKS"):
         found = [f.__check__ for f in module.CHECKS]
     else:
-        found = sorted((v.__check__ for v in vars(module).values() if hasattr(v, "__check__")),
-                       key=lambda c: c.func.__code__.co_firstlineno)
+        found = sorted(
+            (v.__check__ for v in vars(module).values() if hasattr(v, "__check__")),
+            key=lambda c: c.func.__code__.co_firstlineno,
+        )
     return [dataclasses.replace(c) for c in found]
 
 

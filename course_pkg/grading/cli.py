@@ -21,6 +21,7 @@ Points come from ``OUT/grading.toml`` (:mod:`.points`); a run refuses to add rec
 next to records graded with other points (``course-grade rescore OUT`` first).
 ``--shard K/N`` grades the students whose id hashes to part K of N (:func:`.term.in_shard`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,51 +36,84 @@ from tqdm import tqdm
 
 from ..teaching.language import LANGS
 from . import assignments
+from .classreport import terminal_summary
+from .copies import solution_copies
 from .grade import fail_all, fingerprint, grade_notebook, new_seed
 from .messages import msg
 from .notebook import detect_lang, peek_assignment
-from .classreport import terminal_summary
 from .outdir import OutDir
 from .sandbox import Limits, Sandbox
-from .copies import solution_copies
 from .submissions import Submission, find_submissions
 from .term import COMMANDS, Term, TermError, in_shard, parse_shard, run_command
 from .text import clean
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="course-grade", description=__doc__.splitlines()[0],
-                                epilog="other commands: course-grade {gradebook,rescore,"
-                                       "comment,status,merge,report,config} --help")
+    p = argparse.ArgumentParser(
+        prog="course-grade",
+        description=__doc__.splitlines()[0],
+        epilog="other commands: course-grade {gradebook,rescore,"
+        "comment,status,merge,report,config} --help",
+    )
     p.add_argument("submissions", type=Path)
-    p.add_argument("--assignment", required=True,
-                   help=f"one of {sorted(assignments.MODULES)}, a variant <assignment>_<label>"
-                        ", or an assignment of --checks DIR")
+    p.add_argument(
+        "--assignment",
+        required=True,
+        help=f"one of {sorted(assignments.MODULES)}, a variant <assignment>_<label>"
+        ", or an assignment of --checks DIR",
+    )
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--lang", choices=LANGS, default=None,
-                   help="feedback language when neither the notebook's metadata nor its "
-                        "folder (ja/zh/en) says")
-    p.add_argument("--checks", type=Path, default=None,
-                   help="folder of an instructor's own assignments (one .py file each)")
-    p.add_argument("--config", type=Path, default=None,
-                   help="points/weights/deadlines (copied to OUT/grading.toml)")
-    p.add_argument("--times", type=Path, default=None,
-                   help="CSV of submission times (student,timestamp) for the late rule")
+    p.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=None,
+        help="feedback language when neither the notebook's metadata nor its "
+        "folder (ja/zh/en) says",
+    )
+    p.add_argument(
+        "--checks",
+        type=Path,
+        default=None,
+        help="folder of an instructor's own assignments (one .py file each)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="points/weights/deadlines (copied to OUT/grading.toml)",
+    )
+    p.add_argument(
+        "--times",
+        type=Path,
+        default=None,
+        help="CSV of submission times (student,timestamp) for the late rule",
+    )
     p.add_argument("--student", default=None, help="grade only this student (id or name)")
-    p.add_argument("--shard", default=None, metavar="K/N",
-                   help="grade part K of N of the class (1 <= K <= N; needs --seed)")
-    p.add_argument("--ui-lang", choices=LANGS, default="en",
-                   help="language of the summary and OUT/summary.html")
+    p.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="grade part K of N of the class (1 <= K <= N; needs --seed)",
+    )
+    p.add_argument(
+        "--ui-lang",
+        choices=LANGS,
+        default="en",
+        help="language of the summary and OUT/summary.html",
+    )
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--regrade", action="store_true", help="grade everyone again")
-    p.add_argument("--seed", type=int, default=None,
-                   help="seed of the hidden inputs (default: the one OUT recorded, else new)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the hidden inputs (default: the one OUT recorded, else new)",
+    )
     p.add_argument("--new-seed", action="store_true", help="draw new hidden inputs")
     p.add_argument("--wall", type=float, default=60.0, help="wall-clock seconds per notebook")
     p.add_argument("--mem-mb", type=int, default=2048)
     p.add_argument("--cell-timeout", type=float, default=20.0, help="CPU seconds per cell")
-    p.add_argument("--call-timeout", type=float, default=10.0,
-                   help="CPU seconds per graded call")
+    p.add_argument("--call-timeout", type=float, default=10.0, help="CPU seconds per graded call")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if not args.submissions.is_dir():
@@ -95,8 +129,10 @@ def parse_args(argv):
     except ValueError as exc:
         p.error(str(exc))
     if assignments.base_of(args.assignment) is None:
-        p.error(f"--assignment {args.assignment!r} is unknown; expected one of "
-                f"{assignments.known()}, a variant <assignment>_<label>, or --checks DIR")
+        p.error(
+            f"--assignment {args.assignment!r} is unknown; expected one of "
+            f"{assignments.known()}, a variant <assignment>_<label>, or --checks DIR"
+        )
     if args.shard and args.seed is None:
         p.error("--shard needs --seed N, so that every shard grades with the same hidden inputs")
     return args
@@ -110,9 +146,20 @@ def _warn(line: str, warnings: list[str]) -> None:
 
 def problem_record(sub: Submission, assignment: str, lang: str, seed: int) -> dict:
     """The record of a hand-in that cannot be graded: zero points, status ``error``."""
-    record = {"student": sub.id, "assignment": assignment, "lang": lang, "seed": seed,
-              "notebook": None, "notebook_sha256": None, "error": None, "tests": [],
-              "cells": [], "forbidden": [], "run": {}, "infra": []}
+    record = {
+        "student": sub.id,
+        "assignment": assignment,
+        "lang": lang,
+        "seed": seed,
+        "notebook": None,
+        "notebook_sha256": None,
+        "error": None,
+        "tests": [],
+        "cells": [],
+        "forbidden": [],
+        "run": {},
+        "infra": [],
+    }
     return fail_all(record, assignments.load(assignment), sub.problem, **sub.fmt)
 
 
@@ -124,11 +171,17 @@ def _todo(subs, out: OutDir, args, seed: int) -> tuple[dict, list[str]]:
         fp = fingerprint(sub.path) if sub.path else f"problem:{sub.problem}:{sub.fmt}"
         old = None if args.regrade else out.load(sub.id)
         if old and (old.get("assignment"), old.get("fingerprint"), old.get("seed")) == (
-                args.assignment, fp, seed):
+            args.assignment,
+            fp,
+            seed,
+        ):
             continue
         if sub.problem:
-            lang = detect_lang(None, os.path.join(args.submissions, os.fsdecode(sub.entry)),
-                               default=args.lang or "ja")
+            lang = detect_lang(
+                None,
+                os.path.join(args.submissions, os.fsdecode(sub.entry)),
+                default=args.lang or "ja",
+            )
             rec = problem_record(sub, args.assignment, lang, seed)
             rec.update(fingerprint=fp, hand_in=sub.to_json(), name=sub.name)
             out.save(rec)
@@ -142,8 +195,12 @@ def _grade_one(sub: Submission, fp: str, sandbox, args, seed: int) -> dict:
     try:
         rec = grade_notebook(sub.path, sandbox, args.assignment, args.lang, sub.id, seed)
     except Exception:  # noqa: BLE001 - a grader fault: this student only, never the run
-        rec = problem_record(Submission(sub.id, sub.name, problem="infra"), args.assignment,
-                             detect_lang(None, sub.path, default=args.lang or "ja"), seed)
+        rec = problem_record(
+            Submission(sub.id, sub.name, problem="infra"),
+            args.assignment,
+            detect_lang(None, sub.path, default=args.lang or "ja"),
+            seed,
+        )
         rec["infra"].append({"test": "*", "traceback": traceback.format_exc()})
         for t in rec["tests"]:
             t.update(code="infra", status="infra", reason=msg("infra", rec["lang"]))
@@ -165,23 +222,35 @@ def record_warnings(rec: dict) -> list[str]:
         lines.append(f"{sid}: the notebook's metadata names assignment {meta!r}")
     for item in rec.get("infra", []):
         last = (item.get("traceback") or "").strip().splitlines()[-1:] or ["?"]
-        lines.append(f"{sid}: grader error in check {item.get('test')}: {last[0]} "
-                     "(full traceback in grader.log)")
+        lines.append(
+            f"{sid}: grader error in check {item.get('test')}: {last[0]} "
+            "(full traceback in grader.log)"
+        )
     return lines
 
 
-def _grade_all(todo: dict, out: OutDir, args, seed: int, warnings: list[str],
-               finish) -> None:
-    limits = Limits(wall_s=args.wall, cpu_s=int(args.wall) + 5, mem_mb=args.mem_mb,
-                    cell_timeout=args.cell_timeout, call_timeout=args.call_timeout)
+def _grade_all(todo: dict, out: OutDir, args, seed: int, warnings: list[str], finish) -> None:
+    limits = Limits(
+        wall_s=args.wall,
+        cpu_s=int(args.wall) + 5,
+        mem_mb=args.mem_mb,
+        cell_timeout=args.cell_timeout,
+        call_timeout=args.call_timeout,
+    )
     with Sandbox(args.workers, limits) as sandbox:
         for line in sandbox.weaker_guarantees():
             _warn(f"weaker isolation: {line}", warnings)
         with ThreadPoolExecutor(args.workers) as pool:
-            futures = [pool.submit(_grade_one, sub, fp, sandbox, args, seed)
-                       for sub, fp in todo.values()]
-            for f in tqdm(as_completed(futures), total=len(futures), unit="nb",
-                          disable=args.no_progress, file=sys.stderr):
+            futures = [
+                pool.submit(_grade_one, sub, fp, sandbox, args, seed) for sub, fp in todo.values()
+            ]
+            for f in tqdm(
+                as_completed(futures),
+                total=len(futures),
+                unit="nb",
+                disable=args.no_progress,
+                file=sys.stderr,
+            ):
                 rec = finish(f.result())
                 out.save(rec)
                 out.log([f"{rec['student']}: {t['traceback']}" for t in rec.get("infra", [])])
@@ -200,8 +269,10 @@ def _class_warnings(records: list[dict]) -> list[str]:
             by_sha[sha].append(r["student"])
     for students in by_sha.values():
         if len(students) > 1:
-            lines.append(f"identical notebooks handed in by {len(students)} students: "
-                         + ", ".join(sorted(students)[:20]))
+            lines.append(
+                f"identical notebooks handed in by {len(students)} students: "
+                + ", ".join(sorted(students)[:20])
+            )
     return lines
 
 
@@ -213,7 +284,7 @@ def main(argv=None) -> int:
     if argv and argv[0] in COMMANDS:
         return run_command(argv)
     if argv and argv[0] == "grade":  # `course-grade grade SUBMISSIONS ...` (a folder named
-        argv = argv[1:]              # like a command is graded this way)
+        argv = argv[1:]  # like a command is graded this way)
     return grade_class(parse_args(argv))
 
 
@@ -222,8 +293,10 @@ def _select(subs: list[Submission], args) -> list[Submission]:
     if args.student is not None:
         chosen = [s for s in subs if args.student in (s.id, s.name)]
         if not chosen:
-            raise TermError(f"--student {args.student!r} is not in {str(args.submissions)!r}; "
-                            f"ids there: {', '.join(sorted(s.id for s in subs)[:20]) or 'none'}")
+            raise TermError(
+                f"--student {args.student!r} is not in {str(args.submissions)!r}; "
+                f"ids there: {', '.join(sorted(s.id for s in subs)[:20]) or 'none'}"
+            )
         subs = chosen
     if args.shard:
         subs = [s for s in subs if in_shard(s.id, *args.shard)]
@@ -254,9 +327,12 @@ def grade_class(args) -> int:
         print(f"course-grade: {exc}", file=sys.stderr)
         return 2
     todo, problems = _todo(subs, out, args, seed)
-    print(f"{len(subs)} submissions, {len(todo)} to grade "
-          f"({len(subs) - len(todo) - len(problems)} already graded, {len(problems)} "
-          f"not gradable); seed {seed}", file=sys.stderr)
+    print(
+        f"{len(subs)} submissions, {len(todo)} to grade "
+        f"({len(subs) - len(todo) - len(problems)} already graded, {len(problems)} "
+        f"not gradable); seed {seed}",
+        file=sys.stderr,
+    )
     for sid in problems:
         out.save(term.finish(out.load(sid)))
     if todo:

@@ -1,4 +1,5 @@
 """Hand-ins that are byte-identical to a course solution (flagged, score kept)."""
+
 from __future__ import annotations
 
 import functools
@@ -13,7 +14,7 @@ SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions"
 def solution_copies(root: Path = SOLUTIONS) -> dict[str, str]:
     """``{sha256: "solutions/<lang>/<name>.ipynb"}`` of the course's solution notebooks."""
     found = {}
-    for folder, dirs, files in os.walk(root):  # symlinks are not followed
+    for folder, _dirs, files in os.walk(root):  # symlinks are not followed
         for name in files:
             path = Path(folder) / name
             if name.endswith(".ipynb") and path.is_file() and not path.is_symlink():

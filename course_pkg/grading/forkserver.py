@@ -27,6 +27,7 @@ After the job exits or the wall-clock limit passes, the server kills the whole
 process group, everything left in the job's cgroup and (strong mode) every process of
 the slot's uid, then reports (with the kernel's count of memory-limit kills).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -65,8 +66,14 @@ PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 PAYLOAD_FD, RESULT_FD = 3, 4
 SETUP_FAILED = 111
 HARD_FACTOR = 3.0  # wall-clock cap of a job, as a multiple of its limit
-JOB_ENV = {"HOME": "/tmp", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-           "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+JOB_ENV = {
+    "HOME": "/tmp",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 CGROUPS: cgroups.Backend | None = None  # set by serve()
@@ -87,9 +94,13 @@ def _set_limits(limits: dict, strong: bool) -> None:
     mem = _status_bytes("VmSize") + int(limits["mem_mb"]) * 2**20
     cpu = int(limits["cpu_s"])
     fsize = int(limits["fsize_mb"]) * 2**20
-    todo = [(resource.RLIMIT_AS, mem), (resource.RLIMIT_CPU, cpu),
-            (resource.RLIMIT_FSIZE, fsize), (resource.RLIMIT_NOFILE, 256),
-            (resource.RLIMIT_CORE, 0)]
+    todo = [
+        (resource.RLIMIT_AS, mem),
+        (resource.RLIMIT_CPU, cpu),
+        (resource.RLIMIT_FSIZE, fsize),
+        (resource.RLIMIT_NOFILE, 256),
+        (resource.RLIMIT_CORE, 0),
+    ]
     if strong:  # per-uid: only meaningful once the child has its own uid
         todo.append((resource.RLIMIT_NPROC, int(limits["nproc"])))
     for which, value in todo:
@@ -97,8 +108,9 @@ def _set_limits(limits: dict, strong: bool) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes fail instead of killing
 
 
-def _child(limits: dict, uid: int, strong: bool, fds: list[int],
-           group: cgroups.JobGroup | None) -> None:  # pragma: no cover
+def _child(
+    limits: dict, uid: int, strong: bool, fds: list[int], group: cgroups.JobGroup | None
+) -> None:  # pragma: no cover
     """Runs in the forked child; never returns."""
     try:
         if group is not None:
@@ -177,7 +189,8 @@ def _live_pids_of(uid: int) -> list[int]:
         except OSError:
             continue
         if int(fields.get("Uid", "-1 0").split()[0]) == uid and not fields.get(
-                "State", "").strip().startswith("Z"):
+            "State", ""
+        ).strip().startswith("Z"):
             pids.append(int(name))
     return pids
 
@@ -266,8 +279,7 @@ def _job_group(limits: dict, uid: int) -> cgroups.JobGroup | None:
     _JOBS += 1
     mem = (int(limits["mem_mb"]) + int(limits["tmp_mb"])) * 2**20 + BASELINE_RSS
     try:
-        return cgroups.JobGroup(CGROUPS, f"{uid}-{os.getpid()}-{_JOBS}", mem,
-                                int(limits["nproc"]))
+        return cgroups.JobGroup(CGROUPS, f"{uid}-{os.getpid()}-{_JOBS}", mem, int(limits["nproc"]))
     except OSError:
         return None
 
@@ -293,9 +305,13 @@ def run_job(limits: dict, fds: list[int], uid: int, strong: bool) -> dict:
     kernel = group.close() if group is not None else {}
     leftovers = _kill_uid(uid) if strong else 0
     cgroups.reap_zombies()
-    report = {"wall_s": round(time.monotonic() - t0, 3), "timed_out": timed_out,
-              "leftover_rounds": leftovers, "cgroup": CGROUPS.version if group else None,
-              **kernel}
+    report = {
+        "wall_s": round(time.monotonic() - t0, 3),
+        "timed_out": timed_out,
+        "leftover_rounds": leftovers,
+        "cgroup": CGROUPS.version if group else None,
+        **kernel,
+    }
     if os.WIFSIGNALED(status):
         report.update(state="signaled", signal=os.WTERMSIG(status))
     else:
@@ -338,9 +354,17 @@ def serve(control_fd: int, uid: int) -> None:
         _kill_uid(uid)  # leftovers of an earlier, killed run with this uid
     CGROUPS = cgroups.detect()
     BASELINE_RSS = _status_bytes("VmRSS")
-    sock.sendall(json.dumps({"ready": True, "mode": "strong" if strong else "weak",
-                             "cgroups": CGROUPS.version if CGROUPS else None,
-                             "pid": os.getpid()}).encode() + b"\n")
+    sock.sendall(
+        json.dumps(
+            {
+                "ready": True,
+                "mode": "strong" if strong else "weak",
+                "cgroups": CGROUPS.version if CGROUPS else None,
+                "pid": os.getpid(),
+            }
+        ).encode()
+        + b"\n"
+    )
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(sock, 65536, 3)

@@ -8,6 +8,7 @@ A record (also the per-student JSON written by the CLI)::
 
 ``status`` is one of pass / partial / fail / error (notebook unusable) / forbidden.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,26 @@ import traceback
 import numpy as np
 
 from . import assignments
-from .checks import (Call, Context, Outcome, Returned, checks_of, decode_value, encode_arg,
-                     reason_text)
+from .checks import (
+    Call,
+    Context,
+    Outcome,
+    Returned,
+    checks_of,
+    decode_value,
+    encode_arg,
+    reason_text,
+)
 from .messages import msg
-from .notebook import (NotebookError, code_cells, course_metadata, detect_lang, parse_notebook,
-                       peek_assignment, read_submission)
+from .notebook import (
+    NotebookError,
+    code_cells,
+    course_metadata,
+    detect_lang,
+    parse_notebook,
+    peek_assignment,
+    read_submission,
+)
 from .protocol import array_to_npy, decode_messages, encode_message
 from .sandbox import Limits, Sandbox
 from .static import find_forbidden
@@ -57,8 +73,18 @@ def fingerprint(path) -> str:
 
 
 def _rows_all(module, lang: str, status: str, reason: str, code: str) -> list[dict]:
-    return [{"test": c.name, "title": _title(c, lang), "points": 0.0, "max_points": c.points,
-             "status": status, "reason": reason, "code": code} for c in checks_of(module)]
+    return [
+        {
+            "test": c.name,
+            "title": _title(c, lang),
+            "points": 0.0,
+            "max_points": c.points,
+            "status": status,
+            "reason": reason,
+            "code": code,
+        }
+        for c in checks_of(module)
+    ]
 
 
 def _title(c, lang: str) -> str:
@@ -70,16 +96,32 @@ def detect_assignment(path) -> str | None:
     return peek_assignment(path)
 
 
-def grade_notebook(path, sandbox: Sandbox, assignment: str | None = None,
-                   lang: str | None = None, student: str | None = None,
-                   seed: int | None = None, limits: Limits | None = None) -> dict:
+def grade_notebook(
+    path,
+    sandbox: Sandbox,
+    assignment: str | None = None,
+    lang: str | None = None,
+    student: str | None = None,
+    seed: int | None = None,
+    limits: Limits | None = None,
+) -> dict:
     """Grade the notebook at ``path``; never raises for a bad submission."""
     seed = new_seed() if seed is None else int(seed)
     name = os.path.basename(os.fsdecode(path))
-    record = {"student": student or clean(name.rsplit(".", 1)[0], 120),
-              "assignment": assignment, "lang": lang, "seed": seed,
-              "notebook": clean(name, 200), "notebook_sha256": None, "error": None,
-              "tests": [], "cells": [], "forbidden": [], "run": {}, "infra": []}
+    record = {
+        "student": student or clean(name.rsplit(".", 1)[0], 120),
+        "assignment": assignment,
+        "lang": lang,
+        "seed": seed,
+        "notebook": clean(name, 200),
+        "notebook_sha256": None,
+        "error": None,
+        "tests": [],
+        "cells": [],
+        "forbidden": [],
+        "run": {},
+        "infra": [],
+    }
     nb, error = None, None
     try:
         raw = read_submission(path)
@@ -154,34 +196,56 @@ def _finish_check(record, c, gen, returned) -> Outcome:
 def _run_checks(record, module, cells, sandbox, lang, seed, limits) -> None:
     started, calls = _start_checks(record, module, lang, seed)
     blobs: list[np.ndarray] = []
-    specs = [{"id": str(j), "fn": call.fn,
-              "args": [encode_arg(a, blobs) for a in call.args],
-              "kwargs": {k: encode_arg(v, blobs) for k, v in call.kwargs.items()},
-              "return_args": call.return_args} for j, call in enumerate(calls)]
-    job = {"cells": cells, "functions": list(module.FUNCTIONS), "calls": specs,
-           "cell_timeout": limits.cell_timeout, "call_timeout": limits.call_timeout,
-           "blocked": sorted(module.FORBIDDEN.get("attrs", ()))}
+    specs = [
+        {
+            "id": str(j),
+            "fn": call.fn,
+            "args": [encode_arg(a, blobs) for a in call.args],
+            "kwargs": {k: encode_arg(v, blobs) for k, v in call.kwargs.items()},
+            "return_args": call.return_args,
+        }
+        for j, call in enumerate(calls)
+    ]
+    job = {
+        "cells": cells,
+        "functions": list(module.FUNCTIONS),
+        "calls": specs,
+        "cell_timeout": limits.cell_timeout,
+        "call_timeout": limits.call_timeout,
+        "blocked": sorted(module.FORBIDDEN.get("attrs", ())),
+    }
     payload = encode_message(job, [array_to_npy(b) for b in blobs])
     run = sandbox.run(payload, limits, hidden=hidden_modules(module))
     returned = _collect(run, calls, record, lang, limits)
     blocked = record["forbidden"][0] if record["forbidden"] else None
     for c, gen, start, n in started:
-        outcome = _finish_check(record, c, gen, returned[start:start + n])
+        outcome = _finish_check(record, c, gen, returned[start : start + n])
         record["tests"].append(_row(c, outcome, lang, blocked))
     record["tests"].append(_static_row(record, lang))
 
 
 def _row(c, outcome: Outcome, lang: str, blocked: dict | None) -> dict:
     fraction = min(max(float(outcome.fraction), 0.0), 1.0)
-    status = outcome.status or ("pass" if fraction == 1.0 else "partial" if fraction > 0
-                                else "fail")
-    row = {"test": c.name, "title": _title(c, lang),
-           "points": round(c.points * fraction, 2), "max_points": c.points,
-           "fraction": fraction, "status": status, "reason": clean(reason_text(outcome, lang), 600),
-           "code": outcome.key}
+    status = outcome.status or (
+        "pass" if fraction == 1.0 else "partial" if fraction > 0 else "fail"
+    )
+    row = {
+        "test": c.name,
+        "title": _title(c, lang),
+        "points": round(c.points * fraction, 2),
+        "max_points": c.points,
+        "fraction": fraction,
+        "status": status,
+        "reason": clean(reason_text(outcome, lang), 600),
+        "code": outcome.key,
+    }
     if blocked:
-        row.update(points=0.0, status="forbidden", code="blocked",
-                   reason=msg("blocked", lang, name=blocked["name"]))
+        row.update(
+            points=0.0,
+            status="forbidden",
+            code="blocked",
+            reason=msg("blocked", lang, name=blocked["name"]),
+        )
     return row
 
 
@@ -192,9 +256,15 @@ def hidden_modules(module) -> list[str]:
 
 def _static_row(record, lang) -> dict:
     hit = record["forbidden"][0] if record["forbidden"] else None
-    return {"test": "no_forbidden_calls", "title": "static", "points": 0.0, "max_points": 0.0,
-            "status": "fail" if hit else "pass", "code": "forbidden" if hit else "",
-            "reason": msg("forbidden", lang, **hit) if hit else msg("static_ok", lang)}
+    return {
+        "test": "no_forbidden_calls",
+        "title": "static",
+        "points": 0.0,
+        "max_points": 0.0,
+        "status": "fail" if hit else "pass",
+        "code": "forbidden" if hit else "",
+        "reason": msg("forbidden", lang, **hit) if hit else msg("static_ok", lang),
+    }
 
 
 MAX_CELL_EVENTS = 50  # cells with a problem kept in a record
@@ -203,10 +273,14 @@ MAX_CELL_EVENTS = 50  # cells with a problem kept in a record
 def _cell_event(m: dict) -> dict:
     err = m.get("error") if isinstance(m.get("error"), dict) else None
     line = m.get("line") if isinstance(m.get("line"), int) else None
-    return {"index": m.get("index") if isinstance(m.get("index"), int) else None,
-            "status": clean(m.get("status"), 20), "line": line,
-            "error": None if err is None else {"type": clean(err.get("type"), 60),
-                                               "message": clean(err.get("message", ""))}}
+    return {
+        "index": m.get("index") if isinstance(m.get("index"), int) else None,
+        "status": clean(m.get("status"), 20),
+        "line": line,
+        "error": None
+        if err is None
+        else {"type": clean(err.get("type"), 60), "message": clean(err.get("message", ""))},
+    }
 
 
 def _why_not_done(run, complete: bool, lang: str, limits: Limits) -> str:
@@ -235,20 +309,28 @@ def _collect(run, calls: list[Call], record: dict, lang: str, limits: Limits) ->
             by_id[m["id"]] = m
         elif ev == "done":
             done = True
-    record["run"] = {"report": run.report, "mode": run.mode, "complete": done,
-                     "output_bytes": run.output_bytes, "result_overflow": run.result_overflow,
-                     "output_head": scrub(run.output_head[:2048].decode("utf-8", "replace")),
-                     "output_tail": scrub(run.output_tail[-2048:].decode("utf-8", "replace"))}
+    record["run"] = {
+        "report": run.report,
+        "mode": run.mode,
+        "complete": done,
+        "output_bytes": run.output_bytes,
+        "result_overflow": run.result_overflow,
+        "output_head": scrub(run.output_head[:2048].decode("utf-8", "replace")),
+        "output_tail": scrub(run.output_tail[-2048:].decode("utf-8", "replace")),
+    }
     why = "" if done else _why_not_done(run, complete, lang, limits)
-    return [_returned(call, by_id.get(str(j)), why or msg("why_garbled", lang))
-            for j, call in enumerate(calls)]
+    return [
+        _returned(call, by_id.get(str(j)), why or msg("why_garbled", lang))
+        for j, call in enumerate(calls)
+    ]
 
 
 def _returned(call: Call, m: dict | None, why: str) -> Returned:
     if m is None:
         return Returned(call, "not_run", why=why)
-    status = m.get("status") if m.get("status") in ("ok", "error", "timeout",
-                                                      "missing") else "error"
+    status = (
+        m.get("status") if m.get("status") in ("ok", "error", "timeout", "missing") else "error"
+    )
     err = m.get("error") if isinstance(m.get("error"), dict) else None
     if err is not None:
         err = {"type": clean(err.get("type"), 60), "message": clean(err.get("message", ""))}

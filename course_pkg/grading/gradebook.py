@@ -21,6 +21,7 @@ Roster: a CSV with a header naming ``student`` (the id in ``OUT``, or the hand-i
 original name) and any of ``name, email, idnumber, username, canvas_id, sis_user_id,
 sis_login_id, section``; UTF-8 with or without a BOM, any line ending.
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,10 +35,24 @@ from .report import atomic_write, final_total
 from .term import TermError, _existing_out, load_recorded_checks
 from .text import csv_cell
 
-ROSTER_FIELDS = ("student", "name", "email", "idnumber", "username", "canvas_id",
-                 "sis_user_id", "sis_login_id", "section")
-ALIASES = {"id_number": "idnumber", "id": "canvas_id", "login": "username",
-           "user": "username", "mail": "email"}
+ROSTER_FIELDS = (
+    "student",
+    "name",
+    "email",
+    "idnumber",
+    "username",
+    "canvas_id",
+    "sis_user_id",
+    "sis_login_id",
+    "section",
+)
+ALIASES = {
+    "id_number": "idnumber",
+    "id": "canvas_id",
+    "login": "username",
+    "user": "username",
+    "mail": "email",
+}
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CANVAS_KEYS = ["name", "canvas_id", "sis_user_id", "sis_login_id", "section"]
 
@@ -47,14 +62,21 @@ def add_parser(sub) -> None:
     g.add_argument("out", type=Path)
     g.add_argument("--format", choices=["csv", "canvas", "moodle"], default="csv")
     g.add_argument("--roster", type=Path, default=None)
-    g.add_argument("--canvas-export", type=Path, default=None,
-                   help="the instructor's gradebook export from Canvas (identity columns)")
+    g.add_argument(
+        "--canvas-export",
+        type=Path,
+        default=None,
+        help="the instructor's gradebook export from Canvas (identity columns)",
+    )
     g.add_argument("--moodle-id", choices=["email", "idnumber", "username"], default="email")
     g.add_argument("--bom", action="store_true", help="UTF-8 with a byte-order mark")
-    g.add_argument("--output", type=Path, default=None,
-                   help="default: OUT/gradebook-<format>.csv")
-    g.add_argument("--report", type=Path, default=None,
-                   help="who is missing where (default: <output>.report.txt)")
+    g.add_argument("--output", type=Path, default=None, help="default: OUT/gradebook-<format>.csv")
+    g.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="who is missing where (default: <output>.report.txt)",
+    )
 
 
 # --------------------------------------------------------------------------- inputs
@@ -64,8 +86,9 @@ def _read_csv(path: Path, what: str) -> list[list[str]]:
     except OSError as exc:
         raise TermError(f"cannot read the {what} {str(path)!r}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise TermError(f"the {what} {str(path)!r} is not UTF-8 (byte {exc.start}); save it "
-                        "as UTF-8 CSV") from None
+        raise TermError(
+            f"the {what} {str(path)!r} is not UTF-8 (byte {exc.start}); save it as UTF-8 CSV"
+        ) from None
     return list(csv.reader(io.StringIO(text, newline="")))
 
 
@@ -81,23 +104,28 @@ def read_roster(path: Path) -> tuple[list[dict], list[str]]:
         raise TermError(f"the roster {str(path)!r} is empty; expected a header with 'student'")
     header = [_key(h) for h in rows[0]]
     if "student" not in header:
-        raise TermError(f"the roster {str(path)!r} has no 'student' column (header: "
-                        f"{rows[0]!r})")
+        raise TermError(f"the roster {str(path)!r} has no 'student' column (header: {rows[0]!r})")
     found, lines, warnings = {}, {}, []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
-        entry = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)
-                 if k in ROSTER_FIELDS}
+        entry = {
+            k: (row[i].strip() if i < len(row) else "")
+            for i, k in enumerate(header)
+            if k in ROSTER_FIELDS
+        }
         sid = entry.get("student", "")
         if not sid:
             raise TermError(f"the roster {str(path)!r}, line {line}: no student id in {row!r}")
         if sid in found:
             if found[sid] != entry:
-                raise TermError(f"the roster {str(path)!r} lists {sid!r} twice with different "
-                                f"details (lines {lines[sid]} and {line}); keep one row")
-            warnings.append(f"roster: {sid} is listed twice (lines {lines[sid]} and {line}); "
-                            "counted once")
+                raise TermError(
+                    f"the roster {str(path)!r} lists {sid!r} twice with different "
+                    f"details (lines {lines[sid]} and {line}); keep one row"
+                )
+            warnings.append(
+                f"roster: {sid} is listed twice (lines {lines[sid]} and {line}); counted once"
+            )
             continue
         found[sid], lines[sid] = entry, line
     return list(found.values()), warnings
@@ -107,8 +135,10 @@ def read_canvas_export(path: Path) -> tuple[list[dict], dict[str, str]]:
     """``(students, {assignment name: "Name (id)" header})`` of a Canvas gradebook export."""
     rows = _read_csv(path, "Canvas export")
     if not rows or [h.strip() for h in rows[0][:2]] != ["Student", "ID"]:
-        raise TermError(f"{str(path)!r} is not a Canvas gradebook export (its header must "
-                        f"start with Student, ID; got {rows[0][:5] if rows else []!r})")
+        raise TermError(
+            f"{str(path)!r} is not a Canvas gradebook export (its header must "
+            f"start with Student, ID; got {rows[0][:5] if rows else []!r})"
+        )
     header = [h.strip() for h in rows[0]]
     cols = {h: i for i, h in enumerate(header)}
     headers = {}
@@ -120,8 +150,9 @@ def read_canvas_export(path: Path) -> tuple[list[dict], dict[str, str]]:
         cell = dict(zip(header, (c.strip() for c in row)))
         if not cell.get("ID") or cell.get("Student", "").strip() in ("Points Possible", ""):
             continue  # the Points Possible row, muted rows
-        students.append({k: cell.get(h, "") for k, h in zip(CANVAS_KEYS, CANVAS_IDENTITY)
-                         if h in cols})
+        students.append(
+            {k: cell.get(h, "") for k, h in zip(CANVAS_KEYS, CANVAS_IDENTITY) if h in cols}
+        )
     return students, headers
 
 
@@ -129,7 +160,7 @@ def read_canvas_export(path: Path) -> tuple[list[dict], dict[str, str]]:
 def fmt_points(x: float | None) -> str:
     if x is None:
         return ""
-    return ("%.2f" % x).rstrip("0").rstrip(".")
+    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 class Book:
@@ -170,7 +201,9 @@ class Book:
         parts = [f"{fmt_points(pts)} / {fmt_points(mx)}"]
         late = rec.get("late") or {}
         if late.get("penalty"):
-            parts.append(f"late {late.get('days_late')} day(s): -{round(100 * late['penalty'], 1)}%")
+            parts.append(
+                f"late {late.get('days_late')} day(s): -{round(100 * late['penalty'], 1)}%"
+            )
         parts += [c.get("text", "") for c in rec.get("comments", []) if c.get("text")]
         return " | ".join(parts)
 
@@ -181,20 +214,29 @@ def _csv_rows(book: Book, order: list[str]) -> list[list]:
     for sid in order:
         oid = book.resolve(sid)
         total, mx = book.totals(oid or "")
-        rows.append([sid, *(fmt_points(book.points.get((oid, a))) for a in book.assignments),
-                     fmt_points(total), fmt_points(mx)])
+        rows.append(
+            [
+                sid,
+                *(fmt_points(book.points.get((oid, a))) for a in book.assignments),
+                fmt_points(total),
+                fmt_points(mx),
+            ]
+        )
     return rows
 
 
 def _canvas_rows(book: Book, people: list[dict], headers: dict[str, str]) -> list[list]:
     cols = [headers.get(a, a) for a in book.assignments]
-    rows = [[*CANVAS_IDENTITY, *cols],
-            ["Points Possible", "", "", "", "", *(fmt_points(book.max[a]) for a in
-                                                  book.assignments)]]
+    rows = [
+        [*CANVAS_IDENTITY, *cols],
+        ["Points Possible", "", "", "", "", *(fmt_points(book.max[a]) for a in book.assignments)],
+    ]
     for p in people:
         oid = p["_id"]
-        rows.append([p.get(k, "") for k in CANVAS_KEYS]
-                    + [fmt_points(book.points.get((oid, a))) for a in book.assignments])
+        rows.append(
+            [p.get(k, "") for k in CANVAS_KEYS]
+            + [fmt_points(book.points.get((oid, a))) for a in book.assignments]
+        )
     return rows
 
 
@@ -202,8 +244,14 @@ def _moodle_rows(book: Book, people: list[dict], field: str) -> list[list]:
     rows = [[field] + [c for a in book.assignments for c in (a, f"{a} feedback")]]
     for p in people:
         oid = p["_id"]
-        rows.append([p[field]] + [c for a in book.assignments for c in (
-            fmt_points(book.points.get((oid, a))), book.feedback(oid, a))])
+        rows.append(
+            [p[field]]
+            + [
+                c
+                for a in book.assignments
+                for c in (fmt_points(book.points.get((oid, a))), book.feedback(oid, a))
+            ]
+        )
     return rows
 
 
@@ -225,39 +273,50 @@ def _match_canvas(book: Book, roster: list[dict] | None, export: list[dict]) -> 
     return people
 
 
-def build(book: Book, fmt: str, roster: list[dict] | None, export: tuple | None,
-          moodle_id: str) -> tuple[list[list], list[str]]:
+def build(
+    book: Book, fmt: str, roster: list[dict] | None, export: tuple | None, moodle_id: str
+) -> tuple[list[list], list[str]]:
     """``(rows, report lines)``."""
     report = []
     if fmt == "canvas" and export is not None:
         people = _match_canvas(book, roster, export[0])
         headers = export[1]
     else:
-        people = [dict(r, _id=book.resolve(r["student"])) for r in roster] if roster else [
-            {"student": s, "_id": s, "username": s, "name": s} for s in book.students]
+        people = (
+            [dict(r, _id=book.resolve(r["student"])) for r in roster]
+            if roster
+            else [{"student": s, "_id": s, "username": s, "name": s} for s in book.students]
+        )
         headers = {}
     covered = {p["_id"] for p in people if p["_id"]}
     extra = [s for s in book.students if s not in covered]
     if extra:
-        report.append(f"graded in OUT but not on the {'Canvas export' if export else 'roster'}"
-                      f" ({len(extra)}): {', '.join(extra)}"
-                      + ("" if fmt == "csv" else f" (left out of the {fmt} file)"))
+        report.append(
+            f"graded in OUT but not on the {'Canvas export' if export else 'roster'}"
+            f" ({len(extra)}): {', '.join(extra)}"
+            + ("" if fmt == "csv" else f" (left out of the {fmt} file)")
+        )
     for a in book.assignments:
         missing = [p["student"] for p in people if (p["_id"], a) not in book.points]
         if missing:
-            report.append(f"no submission for {a} ({len(missing)}): {', '.join(missing)}"
-                          " (left blank)")
+            report.append(
+                f"no submission for {a} ({len(missing)}): {', '.join(missing)} (left blank)"
+            )
     if fmt == "csv":
         return _csv_rows(book, [p["student"] for p in people] + extra), report
     if fmt == "canvas":
         if export is None and roster is None:
-            raise TermError("--format canvas needs --roster or --canvas-export for the "
-                            "identity columns (ID, SIS User ID, ...)")
+            raise TermError(
+                "--format canvas needs --roster or --canvas-export for the "
+                "identity columns (ID, SIS User ID, ...)"
+            )
         return _canvas_rows(book, people, headers), report
     no_id = [p["student"] for p in people if not p.get(moodle_id)]
     if no_id:
-        report.append(f"no {moodle_id} on the roster for ({len(no_id)}): {', '.join(no_id)} "
-                      "(left out of the moodle file)")
+        report.append(
+            f"no {moodle_id} on the roster for ({len(no_id)}): {', '.join(no_id)} "
+            "(left out of the moodle file)"
+        )
     return _moodle_rows(book, [p for p in people if p.get(moodle_id)], moodle_id), report
 
 
@@ -282,10 +341,15 @@ def cmd_gradebook(a) -> int:
     write_rows(rows, output, a.bom)
     report_path = a.report or output.with_name(output.name + ".report.txt")
     lines = warnings + report
-    atomic_write(report_path, "\n".join(lines or ["everyone on the roster has a grade for "
-                                                  "every assignment"]) + "\n")
+    atomic_write(
+        report_path,
+        "\n".join(lines or ["everyone on the roster has a grade for every assignment"]) + "\n",
+    )
     for line in lines:
         print(f"WARNING: {line}", file=sys.stderr)
-    print(f"wrote {output} ({len(rows) - 1 - (a.format == 'canvas')} students, "
-          f"{len(book.assignments)} assignments); report: {report_path}", file=sys.stderr)
+    print(
+        f"wrote {output} ({len(rows) - 1 - (a.format == 'canvas')} students, "
+        f"{len(book.assignments)} assignments); report: {report_path}",
+        file=sys.stderr,
+    )
     return 0

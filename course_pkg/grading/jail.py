@@ -12,6 +12,7 @@ no import, under whatever name, can reach the reference implementation.
 When PID 1 exits the kernel kills every other process of the namespace, and the IPC
 namespace (SysV shared memory, semaphores, message queues) goes with its last process.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -25,8 +26,10 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 SANDBOX_ROOT = "/tmp/course-grade-sandbox-root"
 STUB = "/.course-grade-hidden.py"
-STUB_TEXT = ("raise ImportError('this module of course_pkg is not available while grading: "
-             "write the function yourself')\n")
+STUB_TEXT = (
+    "raise ImportError('this module of course_pkg is not available while grading: "
+    "write the function yourself')\n"
+)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -69,6 +72,7 @@ def _bind_file(src: str, dst: str) -> None:
 
 def package_dir() -> str:
     import course_pkg
+
     return os.path.dirname(os.path.realpath(course_pkg.__file__))
 
 
@@ -78,8 +82,18 @@ def readable_paths() -> list[str]:
     Nothing else of the repository (solutions, tests, .git) and nothing of the
     submissions or the output folder.
     """
-    paths = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc",
-             sys.base_prefix, sys.prefix, package_dir()]
+    paths = [
+        "/usr",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/bin",
+        "/sbin",
+        "/etc",
+        sys.base_prefix,
+        sys.prefix,
+        package_dir(),
+    ]
     return [p for p in dict.fromkeys(paths) if os.path.lexists(p)]
 
 
@@ -129,8 +143,7 @@ def _hide(names: list[str], root: str) -> None:
     for path in files:
         if os.path.isfile(root + path):
             _mount(root + STUB, root + path, None, MS_BIND)
-            _mount(None, root + path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
-                   | MS_NODEV)
+            _mount(None, root + path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 def enter_jail(tmp_mb: int, hidden: list[str] = ()) -> None:

@@ -8,6 +8,7 @@
   dropped (line numbers kept), and statements that use ``course_pkg.teaching.selfcheck`` or
   ``course_pkg.teaching.widgets`` (self-check and widget cells) are removed.
 """
+
 from __future__ import annotations
 
 import ast
@@ -56,14 +57,14 @@ def read_submission(path, max_bytes: int = MAX_BYTES) -> bytes:
     if st.st_size > max_bytes:
         raise NotebookError("nb_too_large", size=st.st_size, cap=max_bytes)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
-                     | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except OSError as exc:
         raise NotebookError("nb_unreadable", err=type(exc).__name__) from None
     try:
         again = os.fstat(fd)
         if (again.st_ino, again.st_dev) != (st.st_ino, st.st_dev) or not stat.S_ISREG(
-                again.st_mode):
+            again.st_mode
+        ):
             raise NotebookError("nb_unreadable", err="the file changed while it was read")
         chunks, size = [], 0
         while size <= max_bytes:
@@ -83,6 +84,7 @@ def read_submission(path, max_bytes: int = MAX_BYTES) -> bytes:
 
 def _kind(mode: int) -> str:
     from .submissions import _kind as kind
+
     return kind(mode)
 
 
@@ -102,8 +104,9 @@ def parse_notebook(raw: bytes) -> dict:
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             raise NotebookError("nb_not_notebook", err="a cell without cell_type")
         src = cell.get("source", "")
-        if not (isinstance(src, str) or (isinstance(src, list)
-                                         and all(isinstance(s, str) for s in src))):
+        if not (
+            isinstance(src, str) or (isinstance(src, list) and all(isinstance(s, str) for s in src))
+        ):
             raise NotebookError("nb_not_notebook", err="a cell whose source is not text")
     return nb
 
@@ -140,8 +143,9 @@ def _lang_code(value) -> str | None:
     return short if short in LANGS else None
 
 
-def detect_lang(nb: dict | None, path: str | os.PathLike | None = None,
-                default: str | None = "ja") -> str | None:
+def detect_lang(
+    nb: dict | None, path: str | os.PathLike | None = None, default: str | None = "ja"
+) -> str | None:
     """Notebook metadata, else a ``ja``/``zh``/``en`` folder in the path, else ``default``."""
     if nb is not None:
         lang, _ = course_metadata(nb)
@@ -181,8 +185,14 @@ def strip_magics(source: str) -> str | None:
     return "\n".join(out)
 
 
-PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError, UnicodeError,
-                OverflowError)  # null bytes, lone surrogates, extreme nesting or length
+PARSE_ERRORS = (
+    SyntaxError,
+    ValueError,
+    RecursionError,
+    MemoryError,
+    UnicodeError,
+    OverflowError,
+)  # null bytes, lone surrogates, extreme nesting or length
 
 
 def parse_or_none(source: str) -> ast.Module | None:
@@ -213,8 +223,11 @@ def _skip_names(tree: ast.Module) -> set[str]:
             if node.module.startswith(SKIP_MODULES):
                 names.update(a.asname or a.name for a in node.names)
             elif node.module in ("course_pkg", "course_pkg.teaching"):
-                names.update(a.asname or a.name for a in node.names
-                             if f"{node.module}.{a.name}" in SKIP_MODULES)
+                names.update(
+                    a.asname or a.name
+                    for a in node.names
+                    if f"{node.module}.{a.name}" in SKIP_MODULES
+                )
         elif isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.startswith(SKIP_MODULES) and a.asname:
@@ -240,8 +253,11 @@ def _uses(stmt: ast.stmt, names: set[str]) -> bool:
             if dotted and dotted.startswith(SKIP_MODULES):
                 return True
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [
-                node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            mods = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
+            )
             if any(m.startswith(SKIP_MODULES) for m in mods):
                 return True
     return False

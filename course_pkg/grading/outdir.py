@@ -13,6 +13,7 @@
 
 Grading one assignment never touches another assignment's records or feedback.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,7 @@ import os
 import time
 from pathlib import Path
 
-from .report import (atomic_write, feedback_html, feedback_markdown, record_to_json,
-                     write_csv)
+from .report import atomic_write, feedback_html, feedback_markdown, record_to_json, write_csv
 
 
 class OutDir:
@@ -64,8 +64,9 @@ class OutDir:
         old = self.run_info()
         seed = wanted if wanted is not None else old.get("seed")
         seed = int(seed) if isinstance(seed, int) and seed >= 0 else fresh
-        self.set_run_info(assignment=self.assignment, seed=seed,
-                          updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        self.set_run_info(
+            assignment=self.assignment, seed=seed, updated=time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        )
         return seed
 
     # ----- records
@@ -76,13 +77,15 @@ class OutDir:
         return load_json(self.record_path(student))
 
     def save(self, record: dict) -> None:
-        atomic_write(self.record_path(record["student"], record["assignment"]),
-                     record_to_json(record))
+        atomic_write(
+            self.record_path(record["student"], record["assignment"]), record_to_json(record)
+        )
 
     def records(self, assignment: str | None = None) -> list[dict]:
         """The records of ``assignment`` (all assignments when None), sorted."""
-        folders = [self.root / "results" / a for a in (
-            [assignment] if assignment else self.assignments())]
+        folders = [
+            self.root / "results" / a for a in ([assignment] if assignment else self.assignments())
+        ]
         found = []
         for folder in folders:
             for path in sorted(folder.glob("*.json")):
@@ -100,22 +103,22 @@ class OutDir:
         found = data.get("comments")
         return found if isinstance(found, list) else []
 
-    def add_comment(self, assignment: str, student: str, text: str,
-                    points: float | None) -> None:
+    def add_comment(self, assignment: str, student: str, text: str, points: float | None) -> None:
         path = self.comments_path(assignment, student)
         path.parent.mkdir(parents=True, exist_ok=True)
         entry = {"text": text, "points": points, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        data = {"student": student, "assignment": assignment,
-                "comments": self.comments(assignment, student) + [entry]}
+        data = {
+            "student": student,
+            "assignment": assignment,
+            "comments": self.comments(assignment, student) + [entry],
+        }
         atomic_write(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
     def with_comments(self, records: list[dict]) -> list[dict]:
         """The records, each with its ``comments`` (a copy; the stored record is untouched)."""
-        return [dict(r, comments=self.comments(r["assignment"], r["student"]))
-                for r in records]
+        return [dict(r, comments=self.comments(r["assignment"], r["student"])) for r in records]
 
-    def regenerate(self, assignments: list[str] | None = None, ui_lang: str = "en"
-                   ) -> list[dict]:
+    def regenerate(self, assignments: list[str] | None = None, ui_lang: str = "en") -> list[dict]:
         """Rebuild grades.csv and summary.html (all assignments) and the feedback of
         ``assignments`` (default: this one); return this assignment's records."""
         from .classreport import write_summary_html

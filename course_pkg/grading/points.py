@@ -22,12 +22,13 @@ pure recomputation (:func:`apply_points`, ``course-grade rescore OUT``): student
 never runs again. A record whose points differ from the file's is *stale*
 (:func:`stale_tests`); a grading run refuses to add records next to stale ones.
 """
+
 from __future__ import annotations
 
 import math
 import tomllib
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
 from . import assignments
@@ -68,8 +69,9 @@ class Config:
     deadlines: dict[str, str] = field(default_factory=dict)
     late: LateRule = field(default_factory=LateRule)
 
-    def points_of(self, assignment: str, recorded: dict[str, float] | None = None
-                  ) -> dict[str, float]:
+    def points_of(
+        self, assignment: str, recorded: dict[str, float] | None = None
+    ) -> dict[str, float]:
         """The points of every test of ``assignment``: the file, else the shipped default,
         else (an assignment whose checks are not loaded) what the record says."""
         try:
@@ -84,8 +86,12 @@ class Config:
 
 
 def _number(value, where: str, path, lo: float = 0.0, hi: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            lo <= value <= hi) or math.isnan(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not (lo <= value <= hi)
+        or math.isnan(value)
+    ):
         raise ConfigError(f"{path}: {where} = {value!r} is not a number in [{lo:g}, {hi:g}]")
     return float(value)
 
@@ -93,16 +99,19 @@ def _number(value, where: str, path, lo: float = 0.0, hi: float = math.inf) -> f
 def parse_offset(text: str, where: str) -> timezone:
     """``"+09:00"`` / ``"-05:30"`` / ``"UTC"`` / an IANA name such as ``"Asia/Tokyo"``."""
     if text in ("UTC", "Z", "utc"):
-        return timezone.utc
+        return UTC
     if len(text) == 6 and text[0] in "+-" and text[3] == ":" and (text[1:3] + text[4:]).isdigit():
         sign = 1 if text[0] == "+" else -1
         return timezone(sign * timedelta(hours=int(text[1:3]), minutes=int(text[4:])))
     try:
         from zoneinfo import ZoneInfo
+
         return ZoneInfo(text)  # type: ignore[return-value]
     except Exception:  # noqa: BLE001 - any lookup failure is a bad value
-        raise ConfigError(f"{where} = {text!r} is not a time zone; expected an offset like "
-                          "'+09:00', 'UTC' or a name like 'Asia/Tokyo'") from None
+        raise ConfigError(
+            f"{where} = {text!r} is not a time zone; expected an offset like "
+            "'+09:00', 'UTC' or a name like 'Asia/Tokyo'"
+        ) from None
 
 
 def load_config(path: Path | None) -> Config:
@@ -116,8 +125,9 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     unknown = sorted(set(data) - {"assignments", "late"})
     if unknown:
-        raise ConfigError(f"{path}: unknown table or key {unknown[0]!r}; expected "
-                          "'assignments' and 'late'")
+        raise ConfigError(
+            f"{path}: unknown table or key {unknown[0]!r}; expected 'assignments' and 'late'"
+        )
     cfg = Config(path=path)
     table = data.get("assignments", {})
     if not isinstance(table, dict):
@@ -134,8 +144,9 @@ def _read_assignment(cfg: Config, name: str, section, path) -> None:
         raise ConfigError(f"{path}: {where} must be a table, got {section!r}")
     bad = sorted(set(section) - {"points", "weight", "deadline"})
     if bad:
-        raise ConfigError(f"{path}: unknown key {where}.{bad[0]}; expected points, weight, "
-                          "deadline")
+        raise ConfigError(
+            f"{path}: unknown key {where}.{bad[0]}; expected points, weight, deadline"
+        )
     points = section.get("points", {})
     if not isinstance(points, dict):
         raise ConfigError(f"{path}: {where}.points must be a table, got {points!r}")
@@ -145,13 +156,15 @@ def _read_assignment(cfg: Config, name: str, section, path) -> None:
         known = None  # an instructor's assignment whose checks are not loaded now
     for test, value in points.items():
         if known is not None and test not in known:
-            raise ConfigError(f"{path}: {where}.points.{test}: no such test; expected one of "
-                              f"{sorted(known)}")
+            raise ConfigError(
+                f"{path}: {where}.points.{test}: no such test; expected one of {sorted(known)}"
+            )
         cfg.points.setdefault(name, {})[test] = _number(value, f"{where}.points.{test}", path)
     if "weight" in section:
         cfg.weights[name] = _number(section["weight"], f"{where}.weight", path)
     if "deadline" in section:
         from .late import parse_time
+
         try:
             parse_time(section["deadline"], cfg.late.timezone)
         except ValueError as exc:
@@ -183,19 +196,26 @@ def _read_late(cfg: Config, late, path) -> None:
 
 def defaults_toml(names: list[str]) -> str:
     """The shipped defaults of ``names`` as a commented ``grading.toml``."""
-    lines = ["# Points, weights, deadlines and the late rule of course-grade (docs/GRADING.md).",
-             "# Edit, then run `course-grade rescore OUT`: scores are recomputed from the",
-             "# recorded per-test outcomes, no student code runs again.", "",
-             "[late]",
-             "penalty_per_day = 0.0   # fraction of the score lost per started day late",
-             "max_penalty = 1.0       # never more than this fraction",
-             "grace_minutes = 0       # minutes after the deadline that do not count",
-             '# timezone = "+09:00"   # for submission times without a time zone', ""]
+    lines = [
+        "# Points, weights, deadlines and the late rule of course-grade (docs/GRADING.md).",
+        "# Edit, then run `course-grade rescore OUT`: scores are recomputed from the",
+        "# recorded per-test outcomes, no student code runs again.",
+        "",
+        "[late]",
+        "penalty_per_day = 0.0   # fraction of the score lost per started day late",
+        "max_penalty = 1.0       # never more than this fraction",
+        "grace_minutes = 0       # minutes after the deadline that do not count",
+        '# timezone = "+09:00"   # for submission times without a time zone',
+        "",
+    ]
     for name in names:
         pts = default_points(name)
-        lines += [f'[assignments."{name}"]', "weight = 1.0",
-                  '# deadline = "2026-05-01T23:59:00+09:00"',
-                  f'[assignments."{name}".points]   # total {sum(pts.values()):g}']
+        lines += [
+            f'[assignments."{name}"]',
+            "weight = 1.0",
+            '# deadline = "2026-05-01T23:59:00+09:00"',
+            f'[assignments."{name}".points]   # total {sum(pts.values()):g}',
+        ]
         lines += [f"{test} = {value:g}" for test, value in pts.items()] + [""]
     return "\n".join(lines)
 
@@ -217,8 +237,11 @@ def recorded_points(rec: dict) -> dict[str, float]:
 
 def stale_tests(rec: dict, table: dict[str, float]) -> list[tuple[str, float, float]]:
     """``[(test, recorded points, points now)]`` where the record and ``table`` differ."""
-    return [(t["test"], float(t["max_points"]), table[t["test"]]) for t in rec.get("tests", [])
-            if t["test"] in table and float(t["max_points"]) != table[t["test"]]]
+    return [
+        (t["test"], float(t["max_points"]), table[t["test"]])
+        for t in rec.get("tests", [])
+        if t["test"] in table and float(t["max_points"]) != table[t["test"]]
+    ]
 
 
 def apply_points(rec: dict, table: dict[str, float]) -> bool:
@@ -228,8 +251,11 @@ def apply_points(rec: dict, table: dict[str, float]) -> bool:
         if t["test"] not in table:
             continue
         frac = fraction_of(t)
-        new = {"fraction": frac, "max_points": table[t["test"]],
-               "points": round(table[t["test"]] * frac, 2)}
+        new = {
+            "fraction": frac,
+            "max_points": table[t["test"]],
+            "points": round(table[t["test"]] * frac, 2),
+        }
         changed |= any(t.get(k) != v for k, v in new.items() if k != "fraction")
         t.update(new)
     return changed

@@ -5,6 +5,7 @@ one JSON frame (a dict) followed by ``msg["blobs"]`` raw frames, each an ``.npy`
 file's bytes. Nothing here can execute code on the reading side: JSON is parsed with
 :func:`json.loads` and arrays with ``np.load(..., allow_pickle=False)``.
 """
+
 from __future__ import annotations
 
 import io
@@ -62,7 +63,7 @@ def split_frames(data: bytes) -> tuple[list[bytes], bool]:
         (n,) = _LEN.unpack_from(data, pos)
         if pos + 4 + n > len(data):
             return frames, True
-        frames.append(data[pos + 4: pos + 4 + n])
+        frames.append(data[pos + 4 : pos + 4 + n])
         pos += 4 + n
     return frames, pos != len(data)
 
@@ -88,7 +89,7 @@ def decode_messages(data: bytes, max_messages: int = 100_000) -> tuple[list[dict
         if not isinstance(nblobs, int) or nblobs < 0 or i + 1 + nblobs > len(frames):
             return messages, False
         arrays = []
-        for raw in frames[i + 1: i + 1 + nblobs]:
+        for raw in frames[i + 1 : i + 1 + nblobs]:
             try:
                 arrays.append(npy_to_array(raw))
             except ProtocolError:

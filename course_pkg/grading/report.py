@@ -1,4 +1,5 @@
 """Outputs of a class run: per-student JSON (atomic), grades.csv, feedback, summary."""
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,14 @@ def atomic_write(path: Path, text: str) -> None:
 
 def manual_points(rec: dict) -> float:
     """The sum of the points of the instructor's comments on ``rec``."""
-    return round(sum(c["points"] for c in rec.get("comments", ())
-                     if isinstance(c.get("points"), (int, float))), 2)
+    return round(
+        sum(
+            c["points"]
+            for c in rec.get("comments", ())
+            if isinstance(c.get("points"), (int, float))
+        ),
+        2,
+    )
 
 
 def late_penalty(rec: dict) -> float:
@@ -49,7 +56,7 @@ def late_penalty(rec: dict) -> float:
 def final_total(rec: dict) -> tuple[float, float]:
     """``(points, max)`` after the late penalty and the instructor's manual points::
 
-        points = automatic * (1 - penalty) + manual
+    points = automatic * (1 - penalty) + manual
     """
     auto, mx = total(rec)
     return round(auto * (1 - late_penalty(rec)) + manual_points(rec), 2), mx
@@ -60,8 +67,15 @@ def _extra_rows(rec: dict) -> list[tuple]:
     rows, late = [], rec.get("late") or {}
     if late_penalty(rec):
         auto, _ = total(rec)
-        rows.append(("late_penalty", -round(auto * late_penalty(rec), 2), 0.0, "late",
-                     f"{late.get('days_late')} day(s) after {late.get('deadline')}"))
+        rows.append(
+            (
+                "late_penalty",
+                -round(auto * late_penalty(rec), 2),
+                0.0,
+                "late",
+                f"{late.get('days_late')} day(s) after {late.get('deadline')}",
+            )
+        )
     if rec.get("comments"):
         text = " / ".join(clean(c.get("text", ""), 300) for c in rec["comments"])
         rows.append(("instructor", manual_points(rec), 0.0, "comment", text))
@@ -75,8 +89,10 @@ def write_csv(records: list[dict], path: Path) -> None:
     w = csv.writer(buf)
     w.writerow(CSV_COLUMNS)
     for rec in sorted(records, key=lambda r: (str(r["assignment"]), str(r["student"]))):
-        rows = [(t["test"], t["points"], t["max_points"], t["status"], t["reason"])
-                for t in rec["tests"]] + _extra_rows(rec)
+        rows = [
+            (t["test"], t["points"], t["max_points"], t["status"], t["reason"])
+            for t in rec["tests"]
+        ] + _extra_rows(rec)
         for row in rows:
             w.writerow([csv_cell(v) for v in (rec["student"], rec["assignment"], *row)])
     atomic_write(path, buf.getvalue())
@@ -92,19 +108,27 @@ def feedback_markdown(rec: dict) -> str:
     """The student's feedback; every text the student controls is escaped (:func:`md_escape`)."""
     lang = rec["lang"]
     pts, mx = final_total(rec)
-    lines = [f"# {msg('fb_title', lang, assignment=rec['assignment'])}", "",
-             f"**{msg('fb_total', lang, points=pts, max_points=mx)}**", ""]
+    lines = [
+        f"# {msg('fb_title', lang, assignment=rec['assignment'])}",
+        "",
+        f"**{msg('fb_total', lang, points=pts, max_points=mx)}**",
+        "",
+    ]
     adjustments = [f"- {md_escape(line)}" for line in _adjustments(rec, lang)]
     lines += adjustments + ([""] if adjustments else [])
-    lines += [f"| {msg('fb_test', lang)} | {msg('fb_points', lang)} | {msg('fb_result', lang)} |",
-             "| --- | --- | --- |"]
+    lines += [
+        f"| {msg('fb_test', lang)} | {msg('fb_points', lang)} | {msg('fb_result', lang)} |",
+        "| --- | --- | --- |",
+    ]
     for t in rec["tests"]:
         if t["max_points"] == 0 and t["status"] == "pass":
             continue
         reason = t["reason"] if t["reason"] and t["status"] != "pass" else ""
-        lines.append(f"| {t['title']} | {t['points']} / {t['max_points']} | "
-                     f"{_status_text(t['status'], lang)}"
-                     f"{': ' + md_escape(reason) if reason else ''} |")
+        lines.append(
+            f"| {t['title']} | {t['points']} / {t['max_points']} | "
+            f"{_status_text(t['status'], lang)}"
+            f"{': ' + md_escape(reason) if reason else ''} |"
+        )
     bad = [c for c in rec.get("cells", []) if c.get("status") != "ok"]
     if bad:
         lines += ["", f"## {msg('fb_cells', lang)}", ""]
@@ -121,8 +145,15 @@ def _adjustments(rec: dict, lang: str) -> list[str]:
     out, late = [], rec.get("late") or {}
     if late_penalty(rec):
         auto, _ = total(rec)
-        out.append(msg("fb_late", lang, days=late.get("days_late"),
-                       percent=round(100 * late_penalty(rec), 1), points=auto))
+        out.append(
+            msg(
+                "fb_late",
+                lang,
+                days=late.get("days_late"),
+                percent=round(100 * late_penalty(rec), 1),
+                points=auto,
+            )
+        )
     if manual_points(rec):
         out.append(msg("fb_manual", lang, points=manual_points(rec)))
     return out
@@ -139,8 +170,13 @@ def _cell_text(c: dict, lang: str) -> str:
     if c.get("status") == "timeout":
         return msg("fb_cell_timeout", lang, cell=c.get("index"))
     err = c.get("error") or {}
-    return msg("fb_cell_line", lang, cell=c.get("index"), exc=err.get("type", "?"),
-               msg=err.get("message", ""))
+    return msg(
+        "fb_cell_line",
+        lang,
+        cell=c.get("index"),
+        exc=err.get("type", "?"),
+        msg=err.get("message", ""),
+    )
 
 
 def feedback_html(rec: dict) -> str:
@@ -151,26 +187,37 @@ def feedback_html(rec: dict) -> str:
     for t in rec["tests"]:
         if t["max_points"] == 0 and t["status"] == "pass":
             continue
-        rows.append(f"<tr class='{esc(t['status'])}'><td>{esc(t['title'])}</td>"
-                    f"<td>{t['points']} / {t['max_points']}</td>"
-                    f"<td>{esc(t['reason'] if t['status'] != 'pass' else '✓')}</td></tr>")
-    cells = "".join(f"<li>{esc(_cell_text(c, lang))}</li>" for c in rec.get("cells", [])
-                    if c.get("status") != "ok")
+        rows.append(
+            f"<tr class='{esc(t['status'])}'><td>{esc(t['title'])}</td>"
+            f"<td>{t['points']} / {t['max_points']}</td>"
+            f"<td>{esc(t['reason'] if t['status'] != 'pass' else '✓')}</td></tr>"
+        )
+    cells = "".join(
+        f"<li>{esc(_cell_text(c, lang))}</li>"
+        for c in rec.get("cells", [])
+        if c.get("status") != "ok"
+    )
     title = esc(msg("fb_title", lang, assignment=rec["assignment"]))
-    return (f"<!doctype html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
-            f"<title>{title}</title></head><body><h1>{title}</h1>"
-            f"<p><strong>{esc(msg('fb_total', lang, points=pts, max_points=mx))}"
-            f"</strong></p>"
-            + "".join(f"<p>{esc(line)}</p>" for line in _adjustments(rec, lang))
-            + f"<table><tr><th>{esc(msg('fb_test', lang))}</th>"
-            f"<th>{esc(msg('fb_points', lang))}</th>"
-            f"<th>{esc(msg('fb_result', lang))}</th></tr>{''.join(rows)}</table>"
-            + (f"<h2>{esc(msg('fb_cells', lang))}</h2><ul>{cells}</ul>" if cells else "")
-            + (f"<h2>{esc(msg('fb_comments', lang))}</h2><ul>"
-               + "".join(f"<li>{esc(_comment_text(c, lang))}</li>" for c in rec["comments"])
-               + "</ul>" if rec.get("comments") else "")
-            + f"<p><small>{esc(msg('fb_seed', lang, seed=rec['seed']))}</small></p>"
-            f"</body></html>\n")
+    return (
+        f"<!doctype html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
+        f"<title>{title}</title></head><body><h1>{title}</h1>"
+        f"<p><strong>{esc(msg('fb_total', lang, points=pts, max_points=mx))}"
+        f"</strong></p>"
+        + "".join(f"<p>{esc(line)}</p>" for line in _adjustments(rec, lang))
+        + f"<table><tr><th>{esc(msg('fb_test', lang))}</th>"
+        f"<th>{esc(msg('fb_points', lang))}</th>"
+        f"<th>{esc(msg('fb_result', lang))}</th></tr>{''.join(rows)}</table>"
+        + (f"<h2>{esc(msg('fb_cells', lang))}</h2><ul>{cells}</ul>" if cells else "")
+        + (
+            f"<h2>{esc(msg('fb_comments', lang))}</h2><ul>"
+            + "".join(f"<li>{esc(_comment_text(c, lang))}</li>" for c in rec["comments"])
+            + "</ul>"
+            if rec.get("comments")
+            else ""
+        )
+        + f"<p><small>{esc(msg('fb_seed', lang, seed=rec['seed']))}</small></p>"
+        f"</body></html>\n"
+    )
 
 
 def record_to_json(rec: dict) -> str:

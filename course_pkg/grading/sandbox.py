@@ -7,6 +7,7 @@ unprivileged uid) and hands jobs to whichever is free. A job is a payload (see
 are kept. The fork server enforces the wall-clock limit; this side adds a second
 deadline so that nothing a child does can block the grader.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -14,11 +15,11 @@ import json
 import os
 import queue
 import select
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import shutil
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,8 +27,14 @@ from dataclasses import asdict, dataclass, field
 UID_BASE = 1_900_000
 UID_SLOTS = 512
 LOCK_DIR = "/tmp/course-grade-uids"
-CLEAN_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "OMP_NUM_THREADS": "1",
-             "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+CLEAN_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "HOME": "/tmp",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+}
 
 
 @dataclass
@@ -87,9 +94,18 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(CLEAN_ENV)  # nothing of the grader's environment reaches a job
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "course_pkg.grading.forkserver",
-             str(theirs.fileno()), str(self.uid)],
-            pass_fds=[theirs.fileno()], cwd="/", env=env, stdin=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-I",
+                "-m",
+                "course_pkg.grading.forkserver",
+                str(theirs.fileno()),
+                str(self.uid),
+            ],
+            pass_fds=[theirs.fileno()],
+            cwd="/",
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
         theirs.close()
         self.sock = ours
@@ -246,13 +262,17 @@ class Sandbox:
         """What this sandbox cannot promise here (empty when every guarantee holds)."""
         out = []
         if self.mode != "strong":
-            out.append("not root or namespaces refused: no network, filesystem, process or "
-                       "IPC isolation, the reference modules stay importable, jobs share "
-                       "the grader's environment view of /proc")
+            out.append(
+                "not root or namespaces refused: no network, filesystem, process or "
+                "IPC isolation, the reference modules stay importable, jobs share "
+                "the grader's environment view of /proc"
+            )
         if not self.cgroups:
-            out.append("no usable cgroup (memory, pids, cpu): the memory limit holds per "
-                       "process only (a submission that forks can use more), the process "
-                       "limit is per uid, and CPU fairness rests on CPU-time timeouts alone")
+            out.append(
+                "no usable cgroup (memory, pids, cpu): the memory limit holds per "
+                "process only (a submission that forks can use more), the process "
+                "limit is per uid, and CPU fairness rests on CPU-time timeouts alone"
+            )
         return out
 
     def close(self) -> None:

@@ -6,6 +6,7 @@ The filter makes ``add_key``, ``request_key``, ``keyctl``, ``unshare`` and ``set
 return ``EPERM`` (seccomp(2), "SECCOMP_RET_ERRNO"); everything else is allowed. It is a
 classic BPF program on ``struct seccomp_data`` (``nr`` at offset 0, ``arch`` at 4).
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -18,14 +19,18 @@ X32 = 0x40000000
 # audit arch -> numbers of add_key, request_key, keyctl, unshare, setns
 BLOCKED = {
     0xC000003E: [248, 249, 250, 272, 308] + [X32 + n for n in (248, 249, 250, 272, 308)],
-    0x40000003: [286, 287, 288, 310, 346],          # i386 (also int 0x80 on x86_64)
-    0xC00000B7: [217, 218, 219, 97, 268],           # aarch64
+    0x40000003: [286, 287, 288, 310, 346],  # i386 (also int 0x80 on x86_64)
+    0xC00000B7: [217, 218, 219, 97, 268],  # aarch64
 }
 
 
 class _Insn(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte),
-                ("k", ctypes.c_uint)]
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint),
+    ]
 
 
 class _Prog(ctypes.Structure):

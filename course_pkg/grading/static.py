@@ -11,6 +11,7 @@ Each assignment lists ``FORBIDDEN = {"attrs": {...}, "modules": {...}}``:
 * String constants equal to a forbidden name (``getattr(F, "scaled_dot_product_attention")``)
   are flagged too; docstrings are not.
 """
+
 from __future__ import annotations
 
 import ast
@@ -61,14 +62,18 @@ def find_forbidden(cells: list[dict], forbidden: dict) -> list[dict]:
                     name = name or _module_hit(f"{mod}.{a.name}", modules)
                     if a.name in attrs and mod.split(".")[0] in ("torch", "course_pkg", "timm"):
                         name = name or a.name
-            elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                  and id(node) not in docs):
+            elif (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docs
+            ):
                 text = node.value.strip()
                 if text in attrs:
                     name = text
                 else:
                     name = _module_hit(text, modules)
             if name:
-                hits.append({"cell": cell["index"], "line": getattr(node, "lineno", 0),
-                             "name": name})
+                hits.append(
+                    {"cell": cell["index"], "line": getattr(node, "lineno", 0), "name": name}
+                )
     return hits

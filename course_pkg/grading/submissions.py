@@ -13,6 +13,7 @@ A student folder with several notebooks is resolved by ``metadata.course.assignm
 when that does not single one out, the submission is reported as ambiguous with every
 candidate named, never silently picked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field
 
 from .text import bounded, nfc
 
-MAX_DEPTH = 24          # folder levels searched inside a student folder
-MAX_ENTRIES = 5000      # directory entries looked at per student folder
-MAX_ID = 48             # characters of a safe id before its hash
+MAX_DEPTH = 24  # folder levels searched inside a student folder
+MAX_ENTRIES = 5000  # directory entries looked at per student folder
+MAX_ID = 48  # characters of a safe id before its hash
 SKIP_DIRS = {b".ipynb_checkpoints", b"__MACOSX", b"__pycache__", b".git"}
 _UNSAFE = re.compile(r"[^\w.@+-]+")
 _NOT_TEXT = {"Co", "Cn", "Cc", "Cs"}  # private use, unassigned, control: a wrong guess
@@ -39,19 +40,22 @@ class Submission:
     id: str
     name: str
     path: bytes | None = None
-    problem: str | None = None          # a message key of :mod:`.messages`
+    problem: str | None = None  # a message key of :mod:`.messages`
     fmt: dict = field(default_factory=dict)
-    others: list[str] = field(default_factory=list)   # handed in, not graded
-    raw: bytes = b""            # the name as bytes (without .ipynb)
-    entry: bytes = b""          # the class folder's entry (file or folder name)
-    path_rel: bytes = b""       # the graded file, relative to the class folder
+    others: list[str] = field(default_factory=list)  # handed in, not graded
+    raw: bytes = b""  # the name as bytes (without .ipynb)
+    entry: bytes = b""  # the class folder's entry (file or folder name)
+    path_rel: bytes = b""  # the graded file, relative to the class folder
 
     def to_json(self) -> dict:
         """What the record keeps of the hand-in (names for people, bytes when not UTF-8)."""
         utf8 = display_name(self.raw)[1]
-        return {"name": self.name, "name_bytes": None if utf8 else self.raw.hex(),
-                "file": _display(self.path_rel) if self.path else None,
-                "others": self.others}
+        return {
+            "name": self.name,
+            "name_bytes": None if utf8 else self.raw.hex(),
+            "file": _display(self.path_rel) if self.path else None,
+            "others": self.others,
+        }
 
 
 def display_name(raw: bytes) -> tuple[str, bool]:
@@ -83,9 +87,14 @@ def _short_hash(raw: bytes) -> str:
 
 
 def _kind(mode: int) -> str:
-    for test, kind in ((stat.S_ISLNK, "symlink"), (stat.S_ISFIFO, "FIFO"),
-                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISDIR, "folder")):
+    for test, kind in (
+        (stat.S_ISLNK, "symlink"),
+        (stat.S_ISFIFO, "FIFO"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+        (stat.S_ISDIR, "folder"),
+    ):
         if test(mode):
             return kind
     return "special file"
@@ -99,8 +108,9 @@ def _stem(raw: bytes) -> bytes:
     return raw[:-6] if _is_notebook_name(raw) and len(raw) > 6 else raw
 
 
-def find_submissions(root, assignment: str | None = None,
-                     peek=None) -> tuple[list[Submission], list[str]]:
+def find_submissions(
+    root, assignment: str | None = None, peek=None
+) -> tuple[list[Submission], list[str]]:
     """``(submissions sorted by id, warnings)`` for the class folder ``root``.
 
     ``peek(path) -> assignment or None`` reads a notebook's metadata (to resolve folders
@@ -180,12 +190,15 @@ def _resolve_folder(sub: Submission, folder: bytes, assignment, peek) -> None:
     notebooks, refused, others, truncated = _walk(folder)
     rel = lambda p: os.path.relpath(p, folder)  # noqa: E731
     sub.others = [bounded(_display(rel(p)), 120) for p, _ in refused] + [
-        bounded(_display(rel(p)), 120) for p in others[:20]]
+        bounded(_display(rel(p)), 120) for p in others[:20]
+    ]
     if len(others) > 20:
         sub.others.append(f"... {len(others) - 20} more")
     if truncated:
-        sub.others.append(f"(folder deeper than {MAX_DEPTH} levels or over {MAX_ENTRIES} "
-                          "entries: not searched further)")
+        sub.others.append(
+            f"(folder deeper than {MAX_DEPTH} levels or over {MAX_ENTRIES} "
+            "entries: not searched further)"
+        )
     if not notebooks:
         if refused:
             path, mode = refused[0]
@@ -231,6 +244,7 @@ def _warnings_of(s: Submission) -> list[str]:
     if s.name != s.id:
         out.append(f"{s.id}: graded under a safe id (handed in as {s.name!r})")
     if s.others and s.path:
-        out.append(f"{s.id}: not graded, handed in beside {_display(s.path_rel)!r}: "
-                   + "; ".join(s.others))
+        out.append(
+            f"{s.id}: not graded, handed in beside {_display(s.path_rel)!r}: " + "; ".join(s.others)
+        )
     return out

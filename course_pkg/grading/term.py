@@ -12,6 +12,7 @@
 
 None of them runs student code: they work on the recorded per-test outcomes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,14 @@ from pathlib import Path
 from . import assignments
 from .late import late_entry, read_times
 from .outdir import OutDir
-from .points import (CONFIG_NAME, apply_points, defaults_toml, load_config, recorded_points,
-                     stale_tests)
+from .points import (
+    CONFIG_NAME,
+    apply_points,
+    defaults_toml,
+    load_config,
+    recorded_points,
+    stale_tests,
+)
 from .report import atomic_write, record_to_json
 
 COMMANDS = ("gradebook", "rescore", "comment", "status", "merge", "report", "config")
@@ -43,8 +50,10 @@ def parse_shard(spec: str) -> tuple[int, int]:
         raise ValueError(f"--shard {spec!r} is not K/N with whole numbers (e.g. 1/4)")
     k, n = int(parts[0]), int(parts[1])
     if not 1 <= k <= n:
-        raise ValueError(f"--shard {spec!r}: K must be between 1 and N={n} (shards are "
-                         "numbered from 1; with a 0-based index use $((INDEX + 1)))")
+        raise ValueError(
+            f"--shard {spec!r}: K must be between 1 and N={n} (shards are "
+            "numbered from 1; with a 0-based index use $((INDEX + 1)))"
+        )
     return k, n
 
 
@@ -63,7 +72,7 @@ class Term:
         self.cfg, self.times, self.warnings = cfg, times, warnings
 
     @classmethod
-    def open(cls, out: OutDir, config: Path | None = None, times: Path | None = None) -> "Term":
+    def open(cls, out: OutDir, config: Path | None = None, times: Path | None = None) -> Term:
         """Read ``OUT/grading.toml`` (``config`` is copied there first; without either, the
         shipped defaults are written there, for the instructor to edit)."""
         target = out.root / CONFIG_NAME
@@ -87,11 +96,14 @@ class Term:
         """``rec`` with the file's points and its late entry (in place; returned)."""
         apply_points(rec, self.table(rec))
         old = rec.get("late") or {}
-        submitted = (self.times.get(rec["student"]) or self.times.get(rec.get("name") or "")
-                     or old.get("submitted"))
-        rec["late"] = late_entry(submitted, self.cfg.deadlines.get(rec["assignment"]),
-                                 self.cfg.late) or ({"submitted": submitted} if submitted
-                                                    else None)
+        submitted = (
+            self.times.get(rec["student"])
+            or self.times.get(rec.get("name") or "")
+            or old.get("submitted")
+        )
+        rec["late"] = late_entry(
+            submitted, self.cfg.deadlines.get(rec["assignment"]), self.cfg.late
+        ) or ({"submitted": submitted} if submitted else None)
         return rec
 
     def stale(self, rec: dict) -> list[tuple[str, float, float]]:
@@ -109,7 +121,8 @@ class Term:
                 f"the points of {assignment} in {out.root / CONFIG_NAME} differ from those "
                 f"recorded for {len(stale)} student(s) (e.g. {sid}: {test} was {was:g}, now "
                 f"{now:g}); nothing was graded. Run `course-grade rescore {out.root}` first, "
-                "so that every record uses the same points")
+                "so that every record uses the same points"
+            )
 
     def update_late(self, out: OutDir, assignment: str) -> int:
         """Apply the times to every record of ``assignment``; return how many changed."""
@@ -136,8 +149,10 @@ def load_recorded_checks(out: OutDir) -> None:
 def _existing_out(path: Path) -> OutDir:
     out = OutDir(path, None)
     if not out.assignments():
-        raise TermError(f"{str(path)!r} holds no graded assignment (expected "
-                        "OUT/results/<assignment>/ from a course-grade run)")
+        raise TermError(
+            f"{str(path)!r} holds no graded assignment (expected "
+            "OUT/results/<assignment>/ from a course-grade run)"
+        )
     return out
 
 
@@ -159,24 +174,34 @@ def cmd_rescore(a) -> int:
                 out.save(rec)
                 changed += 1
     OutDir(out.root, None).regenerate(out.assignments(), a.ui_lang)
-    print(f"rescored {n} records from their recorded outcomes ({changed} changed); "
-          "no student code was run", file=sys.stderr)
+    print(
+        f"rescored {n} records from their recorded outcomes ({changed} changed); "
+        "no student code was run",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _find_student(out: OutDir, student: str, assignment: str | None) -> dict:
     names = [assignment] if assignment else out.assignments()
-    hits = [r for name in names for r in out.records(name)
-            if student in (r["student"], r.get("name"))]
+    hits = [
+        r for name in names for r in out.records(name) if student in (r["student"], r.get("name"))
+    ]
     if not hits:
-        raise TermError(f"no record of student {student!r} in {str(out.root)!r}"
-                        + (f" for {assignment}" if assignment else ""))
+        raise TermError(
+            f"no record of student {student!r} in {str(out.root)!r}"
+            + (f" for {assignment}" if assignment else "")
+        )
     if len({r["assignment"] for r in hits}) > 1:
-        raise TermError(f"{student!r} has records for {sorted({r['assignment'] for r in hits})}; "
-                        "say which with --assignment")
+        raise TermError(
+            f"{student!r} has records for {sorted({r['assignment'] for r in hits})}; "
+            "say which with --assignment"
+        )
     if len(hits) > 1:
-        raise TermError(f"{student!r} names {len(hits)} records: "
-                        f"{sorted(r['student'] for r in hits)}; use the id")
+        raise TermError(
+            f"{student!r} names {len(hits)} records: "
+            f"{sorted(r['student'] for r in hits)}; use the id"
+        )
     return hits[0]
 
 
@@ -188,8 +213,11 @@ def cmd_comment(a) -> int:
         raise TermError("the comment is empty and has no --points")
     out.add_comment(rec["assignment"], rec["student"], text, a.points)
     OutDir(out.root, None).regenerate([rec["assignment"]], a.ui_lang)
-    print(f"comment added to {rec['student']} ({rec['assignment']}); feedback, grades.csv "
-          "and the gradebook show it", file=sys.stderr)
+    print(
+        f"comment added to {rec['student']} ({rec['assignment']}); feedback, grades.csv "
+        "and the gradebook show it",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -199,8 +227,11 @@ def status_rows(out: OutDir, term: Term) -> list[tuple[str, int, list[str], list
     for name in out.assignments():
         recs = out.records(name)
         stale = sorted(r["student"] for r in recs if term.stale(r))
-        failed = sorted(r["student"] for r in recs if r.get("error") or any(
-            t["status"] in ("error", "infra") for t in r["tests"]))
+        failed = sorted(
+            r["student"]
+            for r in recs
+            if r.get("error") or any(t["status"] in ("error", "infra") for t in r["tests"])
+        )
         rows.append((name, len(recs), stale, failed))
     return rows
 
@@ -238,8 +269,9 @@ def cmd_config(a) -> int:
 def _same_or_fail(values: dict[str, object], what: str) -> object:
     distinct = {json.dumps(v, sort_keys=True) for v in values.values()}
     if len(distinct) > 1:
-        raise TermError(f"the shards disagree on {what}: "
-                        + "; ".join(f"{k}: {v}" for k, v in values.items()))
+        raise TermError(
+            f"the shards disagree on {what}: " + "; ".join(f"{k}: {v}" for k, v in values.items())
+        )
     return next(iter(values.values()))
 
 
@@ -249,15 +281,24 @@ def cmd_merge(a) -> int:
         raise TermError("the same shard folder is given twice")
     if a.out.resolve() in {p.resolve() for p in a.sources}:
         raise TermError("--out must be a new folder, not one of the shards")
-    configs = {str(s.root): (s.root / CONFIG_NAME).read_text(encoding="utf-8")
-               for s in sources if (s.root / CONFIG_NAME).exists()}
+    configs = {
+        str(s.root): (s.root / CONFIG_NAME).read_text(encoding="utf-8")
+        for s in sources
+        if (s.root / CONFIG_NAME).exists()
+    }
     config = _same_or_fail(configs, CONFIG_NAME) if configs else None
     target = OutDir(a.out, None)
     records: dict[tuple, tuple[str, str]] = {}
     for name in sorted({n for s in sources for n in s.assignments()}):
-        runs = {str(s.root): {k: v for k, v in OutDir(s.root, None).run_info_of(name).items()
-                              if k in ("seed", "checks")}
-                for s in sources if name in s.assignments()}
+        runs = {
+            str(s.root): {
+                k: v
+                for k, v in OutDir(s.root, None).run_info_of(name).items()
+                if k in ("seed", "checks")
+            }
+            for s in sources
+            if name in s.assignments()
+        }
         info = _same_or_fail(runs, f"the seed of {name} (grade every shard with the same --seed)")
         OutDir(a.out, name).set_run_info(assignment=name, **info)
         for s in sources:
@@ -265,8 +306,10 @@ def cmd_merge(a) -> int:
                 text = path.read_text(encoding="utf-8")
                 key = (name, path.stem)
                 if key in records and records[key][1] != text:
-                    raise TermError(f"student {path.stem} of {name} is in {records[key][0]} "
-                                    f"and {s.root} with different records; grade them once")
+                    raise TermError(
+                        f"student {path.stem} of {name} is in {records[key][0]} "
+                        f"and {s.root} with different records; grade them once"
+                    )
                 records[key] = (str(s.root), text)
     for (name, sid), (_, text) in records.items():
         dest = target.root / "results" / name / f"{sid}.json"
@@ -280,13 +323,16 @@ def cmd_merge(a) -> int:
             shutil.copyfile(path, dest)
         log = s.root / "grader.log"
         if log.exists():
-            target.log(log.read_text(encoding="utf-8", errors="replace").splitlines(),
-                       tag=f"merged from {s.root.name}")
+            target.log(
+                log.read_text(encoding="utf-8", errors="replace").splitlines(),
+                tag=f"merged from {s.root.name}",
+            )
     if config is not None:
         atomic_write(target.root / CONFIG_NAME, config)
     target.regenerate(target.assignments(), a.ui_lang)
-    print(f"merged {len(records)} records from {len(sources)} folders into {a.out}",
-          file=sys.stderr)
+    print(
+        f"merged {len(records)} records from {len(sources)} folders into {a.out}", file=sys.stderr
+    )
     return 0
 
 
@@ -294,8 +340,7 @@ def cmd_merge(a) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="course-grade", description="the instructor's term")
     sub = p.add_subparsers(dest="command", required=True)
-    ui = {"choices": ["ja", "zh", "en"], "default": "en",
-          "help": "language of OUT/summary.html"}
+    ui = {"choices": ["ja", "zh", "en"], "default": "en", "help": "language of OUT/summary.html"}
 
     r = sub.add_parser("rescore", help="recompute scores from recorded outcomes")
     r.add_argument("out", type=Path)
@@ -328,17 +373,25 @@ def parser() -> argparse.ArgumentParser:
     cf.add_argument("--checks", type=Path)
 
     from .gradebook import add_parser
+
     add_parser(sub)
     return p
 
 
 def run_command(argv: list[str]) -> int:
     a = parser().parse_args(argv)
-    handlers = {"rescore": cmd_rescore, "comment": cmd_comment, "status": cmd_status,
-                "merge": cmd_merge, "report": cmd_report, "config": cmd_config}
+    handlers = {
+        "rescore": cmd_rescore,
+        "comment": cmd_comment,
+        "status": cmd_status,
+        "merge": cmd_merge,
+        "report": cmd_report,
+        "config": cmd_config,
+    }
     try:
         if a.command == "gradebook":
             from .gradebook import cmd_gradebook
+
             return cmd_gradebook(a)
         return handlers[a.command](a)
     except (TermError, ValueError) as exc:  # ConfigError, TimesError, ChecksError included

@@ -8,6 +8,7 @@ writers then escape for their format: :func:`md_escape` (CommonMark backslash es
 so no emphasis, link, HTML or table cell can be forged), ``html.escape`` and
 :func:`csv_cell` (no spreadsheet formula: OWASP "CSV injection").
 """
+
 from __future__ import annotations
 
 import os

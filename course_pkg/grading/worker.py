@@ -17,6 +17,7 @@ Payload (one message read from ``payload_fd``)::
 Events written to ``result_fd``: ``{"event": "cell", ...}``, ``{"event": "functions"}``,
 ``{"event": "call", "id", "status", "value"}`` and finally ``{"event": "done"}``.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -96,8 +97,11 @@ def encode_value(x, blobs: list, depth: int = 0) -> dict:
     if isinstance(x, (tuple, list)):
         if len(x) > 16:
             return {"t": "other", "type": f"{type(x).__name__} of length {len(x)}"}
-        return {"t": "tuple", "kind": type(x).__name__,
-                "items": [encode_value(i, blobs, depth + 1) for i in x]}
+        return {
+            "t": "tuple",
+            "kind": type(x).__name__,
+            "items": [encode_value(i, blobs, depth + 1) for i in x],
+        }
     if isinstance(x, (torch.Tensor, np.ndarray)):
         try:
             arr = _to_numpy(x)
@@ -106,8 +110,7 @@ def encode_value(x, blobs: list, depth: int = 0) -> dict:
             blobs.append(array_to_npy(arr))
         except Exception as exc:  # noqa: BLE001 - student object misbehaved
             return {"t": "other", "type": f"{type(x).__name__} ({_short(exc)['type']})"}
-        return {"t": "array", "i": len(blobs) - 1, "cls": type(x).__name__,
-                "dtype": str(x.dtype)}
+        return {"t": "array", "i": len(blobs) - 1, "cls": type(x).__name__, "dtype": str(x.dtype)}
     return {"t": "other", "type": type(x).__name__}
 
 
@@ -134,9 +137,11 @@ def _read_all(fd: int) -> bytes:
 
 def _stub_namespace() -> dict:
     """Globals for the notebook: a ``__main__`` module with ``display`` as print."""
+
     def display(*objs, **kwargs):
         for o in objs:
             print(repr(o))
+
     return {"__name__": "__main__", "__builtins__": builtins, "display": display}
 
 
@@ -199,9 +204,12 @@ def _block(names: list[str]) -> None:
 
     The static scan names them first; this catches computed names and attribute walks.
     """
+
     def blocked(*args, **kwargs):
-        raise RuntimeError("this library function is not available while grading: "
-                           "write it yourself")
+        raise RuntimeError(
+            "this library function is not available while grading: write it yourself"
+        )
+
     for mod_name in BLOCK_IN:
         mod = sys.modules.get(mod_name)
         for name in names:

@@ -6,6 +6,7 @@ Shapes use the "rows are queries" convention of the paper and of PyTorch:
 ``q (..., Nq, d_k)``, ``k (..., Nk, d_k)``, ``v (..., Nk, d_v)``; the weights are
 ``(..., Nq, Nk)`` and each row (one query) sums to 1 over the keys.
 """
+
 from __future__ import annotations
 
 import math
@@ -258,10 +259,14 @@ def multi_head_attention(
     _check_dims(D, num_heads)
     check_tensor("qkv_weight", qkv_weight, ndim=2)
     if tuple(qkv_weight.shape) != (3 * D, D):
-        raise ValueError(f"qkv_weight must have shape (3D, D) = {(3 * D, D)}, got {tuple(qkv_weight.shape)}")
+        raise ValueError(
+            f"qkv_weight must have shape (3D, D) = {(3 * D, D)}, got {tuple(qkv_weight.shape)}"
+        )
     check_tensor("proj_weight", proj_weight, ndim=2)
     if tuple(proj_weight.shape) != (D, D):
-        raise ValueError(f"proj_weight must have shape (D, D) = {(D, D)}, got {tuple(proj_weight.shape)}")
+        raise ValueError(
+            f"proj_weight must have shape (D, D) = {(D, D)}, got {tuple(proj_weight.shape)}"
+        )
     qkv = F.linear(x, qkv_weight, qkv_bias)  # (B, N, 3D)
     q, k, v = (split_heads(t, num_heads) for t in qkv.chunk(3, dim=-1))
     out, _ = scaled_dot_product_attention(q, k, v)

@@ -5,6 +5,7 @@ which is why a CNN learns well from few images, and why DeiT (Touvron et al. 202
 §5.2 "Convnets teachers") found a convnet to be a better teacher for a ViT than
 another transformer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,11 +43,15 @@ class SmallCNN(nn.Module):
         self.config = config = build_config(SmallCNNConfig, config, fields)
         self.in_chans, width = config.in_chans, config.width
         self.features = nn.Sequential(
-            nn.Conv2d(config.in_chans, width, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(config.in_chans, width, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
-            nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),   # (B, 2*width)
+            nn.Conv2d(2 * width, 2 * width, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),  # (B, 2*width)
         )
         self.head = nn.Linear(2 * width, config.num_classes)
 
@@ -54,6 +59,8 @@ class SmallCNN(nn.Module):
         """``(B, C, H, W) -> (B, num_classes)``."""
         check_tensor("x", x, ndim=4)
         if x.shape[1] != self.in_chans:
-            raise ValueError(f"x must have {self.in_chans} channels (B, {self.in_chans}, H, W), "
-                             f"got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have {self.in_chans} channels (B, {self.in_chans}, H, W), "
+                f"got shape {tuple(x.shape)}"
+            )
         return self.head(self.features(x))

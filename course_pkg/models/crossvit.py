@@ -24,6 +24,7 @@ not in the branches.
 The classifier applies one head per branch to its CLS token and averages the logits, as the
 official code does (the paper, §3.2, says only that both CLS tokens are used for the prediction).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,21 +53,21 @@ class CrossAttentionFusion(nn.Module):
 
     def __init__(self, dim_a: int, dim_b: int, num_heads: int, qkv_bias: bool = True):
         super().__init__()
-        self.proj = _projection(dim_a, dim_b)          # f^a
+        self.proj = _projection(dim_a, dim_b)  # f^a
         self.norm = nn.LayerNorm(dim_b, eps=LN_EPS)
         self.attn = CrossAttention(dim_b, num_heads, qkv_bias=qkv_bias)
-        self.revert_proj = _projection(dim_b, dim_a)   # g^a
+        self.revert_proj = _projection(dim_b, dim_a)  # g^a
 
     def _query_and_tokens(self, x_a: torch.Tensor, x_b: torch.Tensor):
         """``f(x^a_cls) (B, 1, Db)`` and ``LN(x'^a) (B, 1+Nb, Db)`` of eq. (5)."""
-        cls = self.proj(x_a[:, :1])                               # f(x^a_cls): (B, 1, Db)
+        cls = self.proj(x_a[:, :1])  # f(x^a_cls): (B, 1, Db)
         tokens = self.norm(torch.cat([cls, x_b[:, 1:]], dim=1))  # LN([f(x^a_cls) || x^b_patch])
         return cls, tokens
 
     def forward(self, x_a: torch.Tensor, x_b: torch.Tensor) -> torch.Tensor:
         """``(B, 1+Na, Da), (B, 1+Nb, Db) -> (B, 1+Na, Da)``."""
         cls, tokens = self._query_and_tokens(x_a, x_b)
-        y_cls = cls + self.attn(tokens[:, :1], tokens)   # the CLS token is the ONLY query, eq. (6)
+        y_cls = cls + self.attn(tokens[:, :1], tokens)  # the CLS token is the ONLY query, eq. (6)
         return torch.cat([self.revert_proj(y_cls), x_a[:, 1:]], dim=1)  # eq. (7)
 
     def attention_weights(self, x_a: torch.Tensor, x_b: torch.Tensor) -> torch.Tensor:
@@ -89,10 +90,12 @@ class MultiScaleBlock(nn.Module):
             for d, n, h in zip(dims, depths, num_heads)
         )
         # fusion[0]: small CLS queries large patches (attention at the large width), and vice versa
-        self.fusion = nn.ModuleList([
-            CrossAttentionFusion(dims[0], dims[1], num_heads[1], qkv_bias),
-            CrossAttentionFusion(dims[1], dims[0], num_heads[0], qkv_bias),
-        ])
+        self.fusion = nn.ModuleList(
+            [
+                CrossAttentionFusion(dims[0], dims[1], num_heads[1], qkv_bias),
+                CrossAttentionFusion(dims[1], dims[0], num_heads[0], qkv_bias),
+            ]
+        )
 
     def forward(self, xs: list[torch.Tensor]) -> list[torch.Tensor]:
         """Two token tensors in, two out (same shapes)."""
@@ -151,15 +154,19 @@ class CrossViT(nn.Module):
         self.config = c = build_config(CrossViTConfig, config, fields)
         dims = c.embed_dim
         self.patch_embed = nn.ModuleList(
-            PatchEmbed(c.img_size, p, c.in_chans, d) for p, d in zip(c.patch_size, dims))
+            PatchEmbed(c.img_size, p, c.in_chans, d) for p, d in zip(c.patch_size, dims)
+        )
         self.cls_token = nn.ParameterList(nn.Parameter(torch.zeros(1, 1, d)) for d in dims)
         self.pos_embed = nn.ParameterList(
-            nn.Parameter(torch.zeros(1, 1 + pe.num_patches, d)) for pe, d in zip(self.patch_embed, dims)
+            nn.Parameter(torch.zeros(1, 1 + pe.num_patches, d))
+            for pe, d in zip(self.patch_embed, dims)
         )
-        self.blocks = nn.Sequential(*[
-            MultiScaleBlock(dims, c.depth, c.num_heads, c.mlp_ratio, c.qkv_bias)
-            for _ in range(c.num_multiscale)
-        ])
+        self.blocks = nn.Sequential(
+            *[
+                MultiScaleBlock(dims, c.depth, c.num_heads, c.mlp_ratio, c.qkv_bias)
+                for _ in range(c.num_multiscale)
+            ]
+        )
         self.norm = nn.ModuleList(nn.LayerNorm(d, eps=LN_EPS) for d in dims)
         self.head = nn.ModuleList(nn.Linear(d, c.num_classes) for d in dims)
         for p in list(self.cls_token) + list(self.pos_embed):
@@ -170,9 +177,9 @@ class CrossViT(nn.Module):
         """``(B, C, H, W) -> [(B, 1+N_s, D_s), (B, 1+N_l, D_l)]`` after the final norms."""
         xs = []
         for pe, cls, pos in zip(self.patch_embed, self.cls_token, self.pos_embed):
-            t = pe(x)                                                  # (B, N_i, D_i)
+            t = pe(x)  # (B, N_i, D_i)
             t = torch.cat([cls.expand(t.shape[0], -1, -1), t], dim=1)  # CLS first,
-            xs.append(t + pos)                                         # then positions
+            xs.append(t + pos)  # then positions
         xs = self.blocks(xs)
         return [norm(t) for norm, t in zip(self.norm, xs)]
 

@@ -25,6 +25,7 @@ image transformers & distillation through attention", §4).
   ``fusion="logits"`` (default, as the code) or ``fusion="softmax"`` (as the paper's
   text) selects which.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,10 @@ class DistilledViTConfig(ViTConfig):
         if self.fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, got {self.fusion!r}")
         if self.num_classes <= 0:
-            raise ValueError(f"num_classes must be a positive integer for DistilledViT "
-                             f"(two classification heads), got {self.num_classes!r}")
+            raise ValueError(
+                f"num_classes must be a positive integer for DistilledViT "
+                f"(two classification heads), got {self.num_classes!r}"
+            )
 
 
 class DistilledViT(ViT):
@@ -97,8 +100,9 @@ class DistilledViT(ViT):
         return fuse_heads(cls_logits, dist_logits, self.fusion)
 
 
-def fuse_heads(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
-               fusion: str = "logits") -> torch.Tensor:
+def fuse_heads(
+    cls_logits: torch.Tensor, dist_logits: torch.Tensor, fusion: str = "logits"
+) -> torch.Tensor:
     """Late fusion of two ``(B, K)`` heads -> ``(B, K)`` logits (see :class:`DistilledViT`)."""
     if fusion == "logits":
         return (cls_logits + dist_logits) / 2
@@ -113,16 +117,24 @@ def _check_logits(cls_logits, dist_logits, labels, teacher_logits) -> None:
     for name, t in (("dist_logits", dist_logits), ("teacher_logits", teacher_logits)):
         check_tensor(name, t, ndim=2)
         if t.shape != cls_logits.shape:
-            raise ValueError(f"{name} must have the shape of cls_logits {tuple(cls_logits.shape)} "
-                             f"(B, K), got {tuple(t.shape)}")
+            raise ValueError(
+                f"{name} must have the shape of cls_logits {tuple(cls_logits.shape)} "
+                f"(B, K), got {tuple(t.shape)}"
+            )
     check_tensor("labels", labels, ndim=1)
     if labels.shape[0] != cls_logits.shape[0] or labels.dtype.is_floating_point:
-        raise ValueError(f"labels must be integer class indices of shape ({cls_logits.shape[0]},), "
-                         f"got shape {tuple(labels.shape)} dtype {labels.dtype}")
+        raise ValueError(
+            f"labels must be integer class indices of shape ({cls_logits.shape[0]},), "
+            f"got shape {tuple(labels.shape)} dtype {labels.dtype}"
+        )
 
 
-def hard_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
-                           labels: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+def hard_distillation_loss(
+    cls_logits: torch.Tensor,
+    dist_logits: torch.Tensor,
+    labels: torch.Tensor,
+    teacher_logits: torch.Tensor,
+) -> torch.Tensor:
     """DeiT eq. (3) with the distillation token: ``1/2 CE(cls, y) + 1/2 CE(dist, argmax Z_t)``.
 
     Logits are ``(B, K)``, ``labels`` ``(B,)`` int64. The teacher's hard decision
@@ -130,13 +142,19 @@ def hard_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     """
     _check_logits(cls_logits, dist_logits, labels, teacher_logits)
     teacher_labels = teacher_logits.argmax(dim=-1)
-    return (0.5 * F.cross_entropy(cls_logits, labels)
-            + 0.5 * F.cross_entropy(dist_logits, teacher_labels))
+    return 0.5 * F.cross_entropy(cls_logits, labels) + 0.5 * F.cross_entropy(
+        dist_logits, teacher_labels
+    )
 
 
-def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
-                           labels: torch.Tensor, teacher_logits: torch.Tensor,
-                           tau: float = 3.0, lambda_: float = 0.1) -> torch.Tensor:
+def soft_distillation_loss(
+    cls_logits: torch.Tensor,
+    dist_logits: torch.Tensor,
+    labels: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    tau: float = 3.0,
+    lambda_: float = 0.1,
+) -> torch.Tensor:
     """DeiT eq. (2) with the distillation token (scalar):
     ``(1 - lambda) CE(cls, y) + lambda tau^2 KL(softmax(Z_t/tau) || softmax(Z_dist/tau))``.
 
@@ -161,7 +179,10 @@ def soft_distillation_loss(cls_logits: torch.Tensor, dist_logits: torch.Tensor,
     if not ok_lam or not 0.0 <= lambda_ <= 1.0:
         raise ValueError(f"lambda_ must be a number in [0, 1], got {lambda_!r}")
     ce = F.cross_entropy(cls_logits, labels)
-    kl = F.kl_div(F.log_softmax(dist_logits / tau, dim=-1),      # log q (student)
-                  F.log_softmax(teacher_logits / tau, dim=-1),   # log p (teacher)
-                  reduction="batchmean", log_target=True)        # sum p (log p - log q) / B
-    return (1 - lambda_) * ce + lambda_ * tau ** 2 * kl
+    kl = F.kl_div(
+        F.log_softmax(dist_logits / tau, dim=-1),  # log q (student)
+        F.log_softmax(teacher_logits / tau, dim=-1),  # log p (teacher)
+        reduction="batchmean",
+        log_target=True,
+    )  # sum p (log p - log q) / B
+    return (1 - lambda_) * ce + lambda_ * tau**2 * kl

@@ -24,6 +24,7 @@ in the original patch order. Parameter names follow the official
 ``decoder_norm``, ``decoder_pred``), and so do the constructor's (:class:`MAEConfig`:
 ``embed_dim``, ``decoder_embed_dim``, ``decoder_depth``, ...).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -37,10 +38,10 @@ from .patches import PatchEmbed, patchify, unpatchify
 from .positional import sincos_2d
 from .vit import LN_EPS, EncoderBlock
 
-
 # ---------------------------------------------------------------------------
 # Masking
 # ---------------------------------------------------------------------------
+
 
 def check_mask_ratio(mask_ratio) -> None:
     """Raise ``ValueError`` unless ``mask_ratio`` is a real number in [0, 1)."""
@@ -58,8 +59,9 @@ def num_kept(num_patches: int, mask_ratio: float) -> int:
     return int(num_patches * (1 - mask_ratio))
 
 
-def apply_shuffle(x: torch.Tensor, ids_shuffle: torch.Tensor,
-                  len_keep: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def apply_shuffle(
+    x: torch.Tensor, ids_shuffle: torch.Tensor, len_keep: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Keep the first ``len_keep`` tokens of a given shuffle.
 
     ``x (B, N, D)``, ``ids_shuffle (B, N)`` a permutation per row (``ids_shuffle[b, j]``
@@ -78,9 +80,9 @@ def apply_shuffle(x: torch.Tensor, ids_shuffle: torch.Tensor,
     return x_kept, mask, ids_restore
 
 
-def random_masking(x: torch.Tensor, mask_ratio: float,
-                   generator: torch.Generator | None = None
-                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def random_masking(
+    x: torch.Tensor, mask_ratio: float, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """MAE's per-sample random masking: ``(B, N, D) -> (x_kept, mask, ids_restore)``.
 
     Draw uniform noise ``(B, N)``, ``ids_shuffle = argsort(noise)`` (ascending: the
@@ -118,8 +120,10 @@ def unshuffle(x: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
     check_tensor("x", x, ndim=3)
     check_tensor("ids_restore", ids_restore, ndim=2)
     if tuple(ids_restore.shape) != tuple(x.shape[:2]):
-        raise ValueError(f"ids_restore must have shape (B, N) = {tuple(x.shape[:2])} to match "
-                         f"x {tuple(x.shape)}, got {tuple(ids_restore.shape)}")
+        raise ValueError(
+            f"ids_restore must have shape (B, N) = {tuple(x.shape[:2])} to match "
+            f"x {tuple(x.shape)}, got {tuple(ids_restore.shape)}"
+        )
     if ids_restore.dtype.is_floating_point or ids_restore.dtype == torch.bool:
         raise ValueError(f"ids_restore must hold integer indices, got dtype {ids_restore.dtype}")
     index = ids_restore.long().unsqueeze(-1).expand(-1, -1, x.shape[-1])
@@ -136,12 +140,16 @@ def shuffle_from_mask(mask: torch.Tensor) -> tuple[torch.Tensor, int]:
     check_tensor("mask", mask, ndim=2)
     m = mask.float() if mask.dtype == torch.bool else mask
     if not torch.all((m == 0) | (m == 1)):
-        raise ValueError("mask must hold only 0 (kept) and 1 (removed), got other values "
-                         f"{m[(m != 0) & (m != 1)][:5].tolist()}")
+        raise ValueError(
+            "mask must hold only 0 (kept) and 1 (removed), got other values "
+            f"{m[(m != 0) & (m != 1)][:5].tolist()}"
+        )
     removed = m.sum(dim=1)
     if not torch.all(removed == removed[0]):
-        raise ValueError(f"every row of mask must remove the same number of patches, "
-                         f"got {removed.long().tolist()}")
+        raise ValueError(
+            f"every row of mask must remove the same number of patches, "
+            f"got {removed.long().tolist()}"
+        )
     ids_shuffle = torch.argsort(m, dim=1, stable=True)  # zeros (kept) first
     return ids_shuffle, int(m.shape[1] - removed[0].item())
 
@@ -149,6 +157,7 @@ def shuffle_from_mask(mask: torch.Tensor) -> tuple[torch.Tensor, int]:
 # ---------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------
+
 
 def _init_mae(module: nn.Module) -> None:
     """MAE's init: Linear xavier-uniform with zero bias, LayerNorm (1, 0)."""
@@ -171,14 +180,14 @@ class MAEConfig:
     img_size: int | tuple[int, int] = 224
     patch_size: int = 16
     in_chans: int = 3
-    embed_dim: int = 1024          # encoder width D
+    embed_dim: int = 1024  # encoder width D
     depth: int = 24
     num_heads: int = 16
-    decoder_embed_dim: int = 512   # decoder width Dd
+    decoder_embed_dim: int = 512  # decoder width Dd
     decoder_depth: int = 8
     decoder_num_heads: int = 16
     mlp_ratio: float = 4.0
-    norm_pix_loss: bool = False    # target: each patch normalised by its mean and std
+    norm_pix_loss: bool = False  # target: each patch normalised by its mean and std
 
     def __post_init__(self):
         for name in ("depth", "decoder_depth", "embed_dim", "decoder_embed_dim"):
@@ -206,15 +215,19 @@ class MaskedAutoencoder(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
         self.register_buffer("pos_embed", sincos_2d(grid, D, cls_token=True)[None])  # fixed
         self.blocks = nn.Sequential(
-            *[EncoderBlock(D, config.num_heads, config.mlp_ratio) for _ in range(config.depth)])
+            *[EncoderBlock(D, config.num_heads, config.mlp_ratio) for _ in range(config.depth)]
+        )
         self.norm = nn.LayerNorm(D, eps=LN_EPS)
         # --- decoder: mask tokens + positions on all N patches
         self.decoder_embed = nn.Linear(D, Dd)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, Dd))
         self.register_buffer("decoder_pos_embed", sincos_2d(grid, Dd, cls_token=True)[None])
         self.decoder_blocks = nn.Sequential(
-            *[EncoderBlock(Dd, config.decoder_num_heads, config.mlp_ratio)
-              for _ in range(config.decoder_depth)])
+            *[
+                EncoderBlock(Dd, config.decoder_num_heads, config.mlp_ratio)
+                for _ in range(config.decoder_depth)
+            ]
+        )
         self.decoder_norm = nn.LayerNorm(Dd, eps=LN_EPS)
         self.decoder_pred = nn.Linear(Dd, P * P * config.in_chans)
         self._init_weights()
@@ -233,9 +246,13 @@ class MaskedAutoencoder(nn.Module):
         return self.patch_embed.num_patches
 
     # --- the three stages -------------------------------------------------
-    def forward_encoder(self, imgs: torch.Tensor, mask_ratio: float = 0.75,
-                        generator: torch.Generator | None = None,
-                        mask: torch.Tensor | None = None):
+    def forward_encoder(
+        self,
+        imgs: torch.Tensor,
+        mask_ratio: float = 0.75,
+        generator: torch.Generator | None = None,
+        mask: torch.Tensor | None = None,
+    ):
         """``(B, C, H, W) -> (latent (B, 1+keep, D), mask (B, N), ids_restore (B, N))``.
 
         Position embeddings are added to all patches BEFORE masking, so each kept token
@@ -243,29 +260,30 @@ class MaskedAutoencoder(nn.Module):
         prepended. With ``mask`` given (``(B, N)``, 1 = removed) that exact mask is used
         instead of a random one.
         """
-        x = self.patch_embed(imgs) + self.pos_embed[:, 1:]          # (B, N, D)
+        x = self.patch_embed(imgs) + self.pos_embed[:, 1:]  # (B, N, D)
         if mask is None:
             x, mask, ids_restore = random_masking(x, mask_ratio, generator)
         else:
             if tuple(mask.shape) != tuple(x.shape[:2]):
-                raise ValueError(f"mask must have shape (B, N) = {tuple(x.shape[:2])}, "
-                                 f"got {tuple(mask.shape)}")
+                raise ValueError(
+                    f"mask must have shape (B, N) = {tuple(x.shape[:2])}, got {tuple(mask.shape)}"
+                )
             ids_shuffle, len_keep = shuffle_from_mask(mask.to(x.device))
             x, mask, ids_restore = apply_shuffle(x, ids_shuffle, len_keep)
         cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
-        x = torch.cat([cls, x], dim=1)                                # (B, 1+keep, D)
+        x = torch.cat([cls, x], dim=1)  # (B, 1+keep, D)
         return self.norm(self.blocks(x)), mask, ids_restore
 
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
         """``latent (B, 1+keep, D)``, ``ids_restore (B, N)`` -> ``pred (B, N, P*P*C)``."""
-        x = self.decoder_embed(latent)                                # (B, 1+keep, Dd)
+        x = self.decoder_embed(latent)  # (B, 1+keep, Dd)
         B, N = ids_restore.shape
         mask_tokens = self.mask_token.expand(B, N + 1 - x.shape[1], -1)
-        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)               # shuffled order (B, N, Dd)
-        x_ = unshuffle(x_, ids_restore)                               # original order
+        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)  # shuffled order (B, N, Dd)
+        x_ = unshuffle(x_, ids_restore)  # original order
         x = torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed  # (B, 1+N, Dd)
         x = self.decoder_norm(self.decoder_blocks(x))
-        return self.decoder_pred(x)[:, 1:]                            # drop the class token
+        return self.decoder_pred(x)[:, 1:]  # drop the class token
 
     def target(self, imgs: torch.Tensor) -> torch.Tensor:
         """Pixels to predict: ``(B, C, H, W) -> (B, N, P*P*C)``, per-patch normalised
@@ -276,17 +294,19 @@ class MaskedAutoencoder(nn.Module):
             t = (t - mean) / (var + 1e-6) ** 0.5
         return t
 
-    def forward_loss(self, imgs: torch.Tensor, pred: torch.Tensor,
-                     mask: torch.Tensor) -> torch.Tensor:
+    def forward_loss(
+        self, imgs: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
         """MSE per patch ``(B, N)``, averaged over the removed patches only (mask == 1).
 
         Visible patches do not count. If nothing is removed the loss is 0.
         """
-        per_patch = ((pred - self.target(imgs)) ** 2).mean(dim=-1)   # (B, N)
+        per_patch = ((pred - self.target(imgs)) ** 2).mean(dim=-1)  # (B, N)
         return (per_patch * mask).sum() / mask.sum().clamp_min(1)
 
-    def forward(self, imgs: torch.Tensor, mask_ratio: float = 0.75,
-                generator: torch.Generator | None = None):
+    def forward(
+        self, imgs: torch.Tensor, mask_ratio: float = 0.75, generator: torch.Generator | None = None
+    ):
         """``(B, C, H, W) -> (loss, pred (B, N, P*P*C), mask (B, N))`` with a random mask."""
         latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, generator)
         pred = self.forward_decoder(latent, ids_restore)
@@ -300,8 +320,9 @@ class MaskedAutoencoder(nn.Module):
         return self.forward_loss(imgs, pred, mask), pred, mask
 
     @torch.no_grad()
-    def reconstruct(self, imgs: torch.Tensor, mask: torch.Tensor,
-                    paste_visible: bool = False) -> torch.Tensor:
+    def reconstruct(
+        self, imgs: torch.Tensor, mask: torch.Tensor, paste_visible: bool = False
+    ) -> torch.Tensor:
         """Images predicted from the visible patches of a GIVEN mask: ``(B, C, H, W)``.
 
         ``mask`` is ``(B, N)`` or, for one image, ``(N,)`` (1/True = removed). With
@@ -322,13 +343,23 @@ class MaskedAutoencoder(nn.Module):
         return unpatchify(pred, self.patch_size, tuple(imgs.shape[-2:]))
 
 
-def random_mask(num_patches: int, mask_ratio: float,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def random_mask(
+    num_patches: int, mask_ratio: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """One random MAE mask ``(N,)`` float (1 = removed) with exactly ``N - keep`` ones."""
     check_positive_int("num_patches", num_patches)
     _, mask, _ = random_masking(torch.zeros(1, num_patches, 1), mask_ratio, generator)
     return mask[0]
 
 
-__all__ = ["random_masking", "unshuffle", "apply_shuffle", "shuffle_from_mask", "num_kept",
-           "check_mask_ratio", "MAEConfig", "MaskedAutoencoder", "random_mask"]
+__all__ = [
+    "random_masking",
+    "unshuffle",
+    "apply_shuffle",
+    "shuffle_from_mask",
+    "num_kept",
+    "check_mask_ratio",
+    "MAEConfig",
+    "MaskedAutoencoder",
+    "random_mask",
+]

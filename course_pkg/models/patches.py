@@ -9,6 +9,7 @@ Pixel order inside a flattened patch is (row, col, channel), as in MAE's
 ``patchify`` (He et al. 2022, official code: ``einsum('nchpwq->nhwpqc')``).
 Patches are numbered row by row (raster order), like the tokens of a ViT.
 """
+
 from __future__ import annotations
 
 import torch
@@ -94,8 +95,7 @@ class PatchEmbed(nn.Module):
     weight ``(D, C, P, P)``, bias ``(D,)``.
     """
 
-    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3,
-                 embed_dim: int = 768):
+    def __init__(self, img_size=224, patch_size: int = 16, in_chans: int = 3, embed_dim: int = 768):
         super().__init__()
         check_positive_int("in_chans", in_chans)
         check_positive_int("embed_dim", embed_dim)

@@ -14,6 +14,7 @@ Sources:
 - Dosovitskiy et al. 2021 (ViT), §3.1 and App. D.4: ViT uses LEARNED 1-D position
   embeddings ``E_pos (N+1, D)``; 2-D-aware variants gave no significant gain.
 """
+
 from __future__ import annotations
 
 import torch
@@ -86,7 +87,7 @@ def sincos_2d(grid_size, dim: int, cls_token: bool = False) -> torch.Tensor:
     check_positive_int("grid_size", gw)
     _check_even("dim", dim, multiple=4)
     rows = torch.arange(gh).repeat_interleave(gw)  # r for each token in raster order
-    cols = torch.arange(gw).repeat(gh)             # c for each token
+    cols = torch.arange(gw).repeat(gh)  # c for each token
     pe = torch.cat([sincos_1d_concat(cols, dim // 2), sincos_1d_concat(rows, dim // 2)], dim=1)
     if cls_token:
         pe = torch.cat([torch.zeros(1, dim, dtype=pe.dtype), pe], dim=0)

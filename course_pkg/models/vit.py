@@ -16,6 +16,7 @@ state_dict loads with ``strict=True``::
     blocks.i.norm1 / attn.qkv / attn.proj / norm2 / mlp.fc1 / mlp.fc2
     norm   head
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,8 +75,8 @@ class EncoderBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, N, D) -> (B, N, D)``."""
-        x = x + self.attn(self.norm1(x))   # eq. (2)
-        x = x + self.mlp(self.norm2(x))    # eq. (3)
+        x = x + self.attn(self.norm1(x))  # eq. (2)
+        x = x + self.mlp(self.norm2(x))  # eq. (3)
         return x
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
@@ -103,11 +104,11 @@ class ViTConfig:
     img_size: int | tuple[int, int] = 224
     patch_size: int = 16
     in_chans: int = 3
-    num_classes: int = 1000   # 0: no head, the model returns the CLS feature (B, D)
-    embed_dim: int = 768      # D
-    depth: int = 12           # L
-    num_heads: int = 12       # H
-    mlp_ratio: float = 4.0    # MLP hidden width = int(D * mlp_ratio)
+    num_classes: int = 1000  # 0: no head, the model returns the CLS feature (B, D)
+    embed_dim: int = 768  # D
+    depth: int = 12  # L
+    num_heads: int = 12  # H
+    mlp_ratio: float = 4.0  # MLP hidden width = int(D * mlp_ratio)
     qkv_bias: bool = True
 
     def __post_init__(self):
@@ -142,10 +143,12 @@ class ViT(nn.Module):
         num_patches = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, D))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + self.num_prefix_tokens, D))
-        self.blocks = nn.Sequential(*[
-            EncoderBlock(D, config.num_heads, config.mlp_ratio, config.qkv_bias)
-            for _ in range(config.depth)
-        ])
+        self.blocks = nn.Sequential(
+            *[
+                EncoderBlock(D, config.num_heads, config.mlp_ratio, config.qkv_bias)
+                for _ in range(config.depth)
+            ]
+        )
         self.norm = nn.LayerNorm(D, eps=LN_EPS)
         self.head = nn.Linear(D, config.num_classes) if config.num_classes > 0 else nn.Identity()
         self.init_weights()
@@ -160,8 +163,8 @@ class ViT(nn.Module):
         """Eq. (1): prepend the class token, THEN add E_pos to all tokens.
         ``(B, N, D) -> (B, N+1, D)``."""
         cls = self.cls_token.expand(x.shape[0], -1, -1)  # (B, 1, D)
-        x = torch.cat([cls, x], dim=1)                    # (B, N+1, D)
-        return x + self.pos_embed                         # (1, N+1, D) broadcast over B
+        x = torch.cat([cls, x], dim=1)  # (B, N+1, D)
+        return x + self.pos_embed  # (1, N+1, D) broadcast over B
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, N+1, D)``: z_0 of eq. (1)."""
@@ -211,7 +214,7 @@ class ViT(nn.Module):
         with torch.no_grad():
             maps = self.get_attention_maps(x)
         rollout = attention_rollout(maps, head_fusion, discard_ratio)
-        return rollout[:, 0, self.num_prefix_tokens:] if cls_only else rollout
+        return rollout[:, 0, self.num_prefix_tokens :] if cls_only else rollout
 
 
 _FUSIONS = ("mean", "max", "min")

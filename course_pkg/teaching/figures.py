@@ -8,6 +8,7 @@ multi-panel helpers return their ``Figure``.
 Images may be torch tensors or NumPy arrays, ``(C, H, W)`` with C in {1, 3} or
 ``(H, W)``, values in [0, 1].
 """
+
 from __future__ import annotations
 
 import math
@@ -20,22 +21,36 @@ from .fonts import setup_fonts
 from .language import tr
 
 MESSAGES = {
-    "patch_grid": {"ja": "{n} 個のパッチ（{p}×{p} 画素）", "zh": "{n} 个 patch（{p}×{p} 像素）",
-                   "en": "{n} patches ({p}×{p} pixels)"},
+    "patch_grid": {
+        "ja": "{n} 個のパッチ（{p}×{p} 画素）",
+        "zh": "{n} 个 patch（{p}×{p} 像素）",
+        "en": "{n} patches ({p}×{p} pixels)",
+    },
     "attention": {"ja": "アテンションの重み", "zh": "注意力权重", "en": "attention weights"},
     "query": {"ja": "クエリ（行）", "zh": "查询（行）", "en": "query (row)"},
     "key": {"ja": "キー（列）", "zh": "键（列）", "en": "key (column)"},
-    "attention_on_image": {"ja": "画像上のアテンション", "zh": "图像上的注意力",
-                           "en": "attention on the image"},
-    "position_similarity": {"ja": "位置埋め込みのコサイン類似度",
-                            "zh": "位置嵌入的余弦相似度",
-                            "en": "cosine similarity of position embeddings"},
+    "attention_on_image": {
+        "ja": "画像上のアテンション",
+        "zh": "图像上的注意力",
+        "en": "attention on the image",
+    },
+    "position_similarity": {
+        "ja": "位置埋め込みのコサイン類似度",
+        "zh": "位置嵌入的余弦相似度",
+        "en": "cosine similarity of position embeddings",
+    },
     "input_patch_row": {"ja": "パッチの行", "zh": "patch 的行", "en": "patch row"},
     "input_patch_col": {"ja": "パッチの列", "zh": "patch 的列", "en": "patch column"},
-    "masked": {"ja": "マスク後（{ratio:.0%} を隠す）", "zh": "掩码后（遮住 {ratio:.0%}）",
-               "en": "masked ({ratio:.0%} hidden)"},
-    "reconstruction": {"ja": "再構成（＋見えるパッチ）", "zh": "重建（＋可见 patch）",
-                       "en": "reconstruction (+ visible)"},
+    "masked": {
+        "ja": "マスク後（{ratio:.0%} を隠す）",
+        "zh": "掩码后（遮住 {ratio:.0%}）",
+        "en": "masked ({ratio:.0%} hidden)",
+    },
+    "reconstruction": {
+        "ja": "再構成（＋見えるパッチ）",
+        "zh": "重建（＋可见 patch）",
+        "en": "reconstruction (+ visible)",
+    },
     "original": {"ja": "元の画像", "zh": "原图", "en": "original"},
     "epoch": {"ja": "エポック", "zh": "轮次", "en": "epoch"},
     "loss": {"ja": "損失", "zh": "损失", "en": "loss"},
@@ -99,7 +114,6 @@ def figure_svg(fig) -> str | None:
     import html
 
     from IPython.core.pylabtools import print_figure
-
     from matplotlib.image import AxesImage
     from matplotlib.text import Text
 
@@ -126,7 +140,7 @@ def figure_svg(fig) -> str | None:
     head = svg.index(">", svg.index("<svg")) + 1
     attr = f' data-min-font-pt="{min_pt:g}"' if min_pt else ""
     title = f"<title>{html.escape(' / '.join(words))}</title>" if words else ""
-    return svg[:head - 1] + attr + ">" + title + svg[head:]
+    return svg[: head - 1] + attr + ">" + title + svg[head:]
 
 
 def use_vector_figures() -> bool:
@@ -155,6 +169,7 @@ def use_vector_figures() -> bool:
 # Conversions
 # ---------------------------------------------------------------------------
 
+
 def _to_numpy(name: str, x) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return x.detach().float().cpu().numpy()
@@ -169,15 +184,15 @@ def to_hwc(image) -> np.ndarray:
     if a.ndim == 3 and a.shape[0] in (1, 3):
         a = a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0)
     elif a.ndim != 2:
-        raise ValueError(f"image must have shape (C, H, W) with C in (1, 3) or (H, W), "
-                         f"got {tuple(a.shape)}")
+        raise ValueError(
+            f"image must have shape (C, H, W) with C in (1, 3) or (H, W), got {tuple(a.shape)}"
+        )
     return np.clip(a, 0.0, 1.0)
 
 
 def _imshow(ax, image) -> None:
     a = to_hwc(image)
-    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, vmin=0.0, vmax=1.0,
-              interpolation="nearest")
+    ax.imshow(a, cmap="gray" if a.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -197,14 +212,16 @@ def _grid(name: str, n: int, grid_size) -> tuple[int, int]:
         grid_size = side
     gh, gw = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
     if gh * gw != n:
-        raise ValueError(f"{name} has {n} entries, which does not fit a {gh}x{gw} patch grid; "
-                         f"expected {gh * gw}")
+        raise ValueError(
+            f"{name} has {n} entries, which does not fit a {gh}x{gw} patch grid; expected {gh * gw}"
+        )
     return gh, gw
 
 
 # ---------------------------------------------------------------------------
 # Patches and attention
 # ---------------------------------------------------------------------------
+
 
 def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=None):
     """Draw ``image (C, H, W)`` with its ``patch_size`` grid and raster patch numbers.
@@ -215,10 +232,17 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
     setup_fonts(lang)
     a = to_hwc(image)
     H, W = a.shape[:2]
-    if isinstance(patch_size, bool) or not isinstance(patch_size, int) or patch_size <= 0 \
-            or H % patch_size or W % patch_size:
-        raise ValueError(f"patch_size must be a positive integer dividing the image size "
-                         f"{(H, W)}, got {patch_size!r}")
+    if (
+        isinstance(patch_size, bool)
+        or not isinstance(patch_size, int)
+        or patch_size <= 0
+        or H % patch_size
+        or W % patch_size
+    ):
+        raise ValueError(
+            f"patch_size must be a positive integer dividing the image size "
+            f"{(H, W)}, got {patch_size!r}"
+        )
     ax = _new_ax(ax)
     _imshow(ax, image)
     gh, gw = H // patch_size, W // patch_size
@@ -239,14 +263,20 @@ def show_patch_grid(image, patch_size: int, ax=None, numbers: bool = True, lang=
                 if dense and not (i == 0 or j == 0 or n == gh * gw - 1):
                     continue
                 centre = (j + 0.5) * patch_size - 0.5, (i + 0.5) * patch_size - 0.5
-                ax.text(*centre, str(n), color="yellow", ha="center", va="center",
-                        fontsize=MIN_FONT_PT if dense else 12, path_effects=outline)
+                ax.text(
+                    *centre,
+                    str(n),
+                    color="yellow",
+                    ha="center",
+                    va="center",
+                    fontsize=MIN_FONT_PT if dense else 12,
+                    path_effects=outline,
+                )
     ax.set_title(tr(MESSAGES, "patch_grid", lang, n=gh * gw, p=patch_size))
     return ax
 
 
-def show_attention(weights, query_labels=None, key_labels=None, ax=None, title=None,
-                   lang=None):
+def show_attention(weights, query_labels=None, key_labels=None, ax=None, title=None, lang=None):
     """Heat map of attention ``weights (Nq, Nk)``: row i = query i, column j = key j.
 
     A colour bar shows the scale; each row of softmax weights sums to 1. Labels
@@ -255,8 +285,10 @@ def show_attention(weights, query_labels=None, key_labels=None, ax=None, title=N
     setup_fonts(lang)
     w = _to_numpy("weights", weights)
     if w.ndim != 2:
-        raise ValueError(f"weights must have shape (Nq, Nk); got {tuple(w.shape)} "
-                         "(select one batch element and head first, e.g. w[0, h])")
+        raise ValueError(
+            f"weights must have shape (Nq, Nk); got {tuple(w.shape)} "
+            "(select one batch element and head first, e.g. w[0, h])"
+        )
     nq, nk = w.shape
     for name, labels, n in (("query_labels", query_labels, nq), ("key_labels", key_labels, nk)):
         if labels is not None and len(labels) != n:
@@ -274,8 +306,9 @@ def show_attention(weights, query_labels=None, key_labels=None, ax=None, title=N
     return ax
 
 
-def show_attention_on_image(image, attn_map_over_patches, ax=None, grid_size=None,
-                            alpha: float = 0.6, title=None, lang=None):
+def show_attention_on_image(
+    image, attn_map_over_patches, ax=None, grid_size=None, alpha: float = 0.6, title=None, lang=None
+):
     """Overlay an attention map over the patches on ``image (C, H, W)``.
 
     ``attn_map_over_patches`` is ``(N,)`` (raster order; ``grid_size`` defaults to a
@@ -288,8 +321,9 @@ def show_attention_on_image(image, attn_map_over_patches, ax=None, grid_size=Non
     if m.ndim == 1:
         m = m.reshape(_grid("attn_map_over_patches", m.size, grid_size))
     elif m.ndim != 2:
-        raise ValueError(f"attn_map_over_patches must have shape (N,) or (gh, gw), "
-                         f"got {tuple(m.shape)}")
+        raise ValueError(
+            f"attn_map_over_patches must have shape (N,) or (gh, gw), got {tuple(m.shape)}"
+        )
     H, W = a.shape[:2]
     gh, gw = m.shape
     if H % gh or W % gw:
@@ -321,15 +355,18 @@ def show_position_similarity(pos_embed, grid_size, positions=None, figsize=None,
     if e.ndim == 3 and e.shape[0] == 1:
         e = e[0]
     if e.ndim != 2:
-        raise ValueError(f"pos_embed must have shape (N, D), (N+1, D) or (1, N+1, D), "
-                         f"got {tuple(np.shape(pos_embed))}")
+        raise ValueError(
+            f"pos_embed must have shape (N, D), (N+1, D) or (1, N+1, D), "
+            f"got {tuple(np.shape(pos_embed))}"
+        )
     gh, gw = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
     n = gh * gw
     if e.shape[0] == n + 1:
         e = e[1:]
     if e.shape[0] != n:
-        raise ValueError(f"pos_embed has {e.shape[0]} rows; expected {n} or {n + 1} for a "
-                         f"{gh}x{gw} grid")
+        raise ValueError(
+            f"pos_embed has {e.shape[0]} rows; expected {n} or {n + 1} for a {gh}x{gw} grid"
+        )
     unit = e / (np.linalg.norm(e, axis=1, keepdims=True) + 1e-12)
     sim = unit @ unit.T  # (N, N)
     positions = list(range(n)) if positions is None else list(positions)
@@ -337,8 +374,9 @@ def show_position_similarity(pos_embed, grid_size, positions=None, figsize=None,
         raise ValueError(f"positions must be patch indices in [0, {n}), got {positions!r}")
     cols = gw if len(positions) == n else min(len(positions), 8)
     rows = math.ceil(len(positions) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=figsize or (1.1 * cols + 1.2, 1.1 * rows + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=figsize or (1.1 * cols + 1.2, 1.1 * rows + 0.8), squeeze=False
+    )
     for ax in axes.flat:
         ax.set_axis_off()
     for ax, p in zip(axes.flat, positions):
@@ -354,6 +392,7 @@ def show_position_similarity(pos_embed, grid_size, positions=None, figsize=None,
 # MAE and training curves
 # ---------------------------------------------------------------------------
 
+
 def mask_to_image(mask, image_shape) -> np.ndarray:
     """Patch mask ``(N,)`` (1 = removed) -> pixel mask ``(H, W)`` for an image of ``(.., H, W)``."""
     m = _to_numpy("mask", mask)
@@ -366,8 +405,9 @@ def mask_to_image(mask, image_shape) -> np.ndarray:
     return np.kron(m.reshape(gh, gw), np.ones((H // gh, W // gw)))
 
 
-def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, axes=None,
-                      lang=None):
+def show_mae_triptych(
+    image, mask, reconstruction, paste_visible: bool = True, axes=None, lang=None
+):
     """MAE Fig. 2 layout: masked input | reconstruction | original.
 
     ``image`` and ``reconstruction`` are ``(C, H, W)``; ``mask`` is ``(N,)`` over a square
@@ -381,8 +421,9 @@ def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, a
     setup_fonts(lang)
     img, rec = to_hwc(image), to_hwc(reconstruction)
     if img.shape != rec.shape:
-        raise ValueError(f"image {img.shape} and reconstruction {rec.shape} must have the "
-                         "same shape")
+        raise ValueError(
+            f"image {img.shape} and reconstruction {rec.shape} must have the same shape"
+        )
     pix = mask_to_image(mask, img.shape[:2])
     if img.ndim == 3:
         pix = pix[..., None]
@@ -396,9 +437,11 @@ def show_mae_triptych(image, mask, reconstruction, paste_visible: bool = True, a
             raise ValueError(f"axes must hold 3 Axes, got {len(axes)}")
         fig = axes[0].figure
     ratio = float(_to_numpy("mask", mask).mean())
-    panels = ((masked, tr(MESSAGES, "masked", lang, ratio=ratio)),
-              (rec, tr(MESSAGES, "reconstruction", lang)),
-              (img, tr(MESSAGES, "original", lang)))
+    panels = (
+        (masked, tr(MESSAGES, "masked", lang, ratio=ratio)),
+        (rec, tr(MESSAGES, "reconstruction", lang)),
+        (img, tr(MESSAGES, "original", lang)),
+    )
     for ax, (a, title) in zip(axes, panels):
         ax.imshow(a, cmap="gray" if a.ndim == 2 else None, vmin=0, vmax=1, interpolation="nearest")
         ax.set_xticks([])
@@ -417,9 +460,11 @@ def plot_history(history: dict, lang=None):
 
     setup_fonts(lang)
     if not isinstance(history, dict) or not history.get("loss"):
-        raise ValueError("history must be a dict with a non-empty 'loss' list, as returned by "
-                         f"course_pkg.train.train; got {type(history).__name__} "
-                         f"with keys {sorted(history) if isinstance(history, dict) else None}")
+        raise ValueError(
+            "history must be a dict with a non-empty 'loss' list, as returned by "
+            f"course_pkg.train.train; got {type(history).__name__} "
+            f"with keys {sorted(history) if isinstance(history, dict) else None}"
+        )
     loss = history["loss"]
     epochs = history.get("epoch") or list(range(1, len(loss) + 1))
     accs = [(k, history.get(k)) for k in ("train_acc", "test_acc") if history.get(k)]
@@ -433,7 +478,7 @@ def plot_history(history: dict, lang=None):
         ax = axes[0, 1]
         for key, values in accs:
             label = tr(MESSAGES, "train" if key == "train_acc" else "test", lang)
-            ax.plot(epochs[:len(values)], values, marker=".", label=label)
+            ax.plot(epochs[: len(values)], values, marker=".", label=label)
         ax.set_xlabel(tr(MESSAGES, "epoch", lang))
         ax.set_ylabel(tr(MESSAGES, "accuracy", lang))
         ax.set_title(tr(MESSAGES, "accuracy", lang))

@@ -3,6 +3,7 @@
 Japanese uses "Noto Sans CJK JP" and Chinese "Noto Sans CJK SC" (Debian/Ubuntu package
 ``fonts-noto-cjk``); English keeps matplotlib's default font with the CJK fonts as fallbacks.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -10,9 +11,11 @@ import warnings
 from .language import current_lang, normalize_lang, tr
 
 MESSAGES = {
-    "font_missing": {"ja": "CJK フォント {font!r} が見つかりません。文字が□になる可能性があります",
-                     "zh": "找不到 CJK 字体 {font!r}，文字可能显示为方框",
-                     "en": "CJK font {font!r} not found; CJK text may show as boxes"},
+    "font_missing": {
+        "ja": "CJK フォント {font!r} が見つかりません。文字が□になる可能性があります",
+        "zh": "找不到 CJK 字体 {font!r}，文字可能显示为方框",
+        "en": "CJK font {font!r} not found; CJK text may show as boxes",
+    },
 }
 
 CJK_FONTS = {"ja": "Noto Sans CJK JP", "zh": "Noto Sans CJK SC"}
@@ -36,8 +39,9 @@ def find_font(family: str) -> str | None:
     from matplotlib import font_manager
 
     try:
-        return font_manager.findfont(font_manager.FontProperties(family=family),
-                                     fallback_to_default=False)
+        return font_manager.findfont(
+            font_manager.FontProperties(family=family), fallback_to_default=False
+        )
     except ValueError:
         return None
 

@@ -5,6 +5,7 @@ builder, the translation tools and the tests all iterate over it. Every module k
 table ``{"key": {"ja": ..., "zh": ..., "en": ...}}`` with an entry for each edition and calls
 :func:`tr` with it.
 """
+
 from __future__ import annotations
 
 import os

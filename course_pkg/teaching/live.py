@@ -12,6 +12,7 @@ The page version is added to an explorer's display output (``text/html``) only w
 website is built (``COURSE_LIVE_WIDGETS=1``, set by ``tools/build_site.py``): in JupyterLab and
 Notebook 7 the ipywidgets view is shown and runs the student's function, as before.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,9 +39,13 @@ MESSAGES = {
         "ja": "この図は、このセルの関数がページ作成時にすべての設定で返した結果を表示しています。自分で動かすには、",
         "zh": "这个图显示的是本单元格的函数在生成网页时对每个设置返回的结果。要自己运行，请",
         "en": "This figure shows what this cell's function returned for every setting when the page was built. "
-              "To run it yourself, ",
+        "To run it yourself, ",
     },
-    "live_download": {"ja": "ノートブックをダウンロード", "zh": "下载笔记本", "en": "download the notebook"},
+    "live_download": {
+        "ja": "ノートブックをダウンロード",
+        "zh": "下载笔记本",
+        "en": "download the notebook",
+    },
     "live_figure": {"ja": "図", "zh": "图", "en": "figure"},
 }
 _emitted_script = False  # one copy of the script per kernel, i.e. per page
@@ -103,11 +108,15 @@ def resolved_controls(explorer) -> list[dict]:
     for c in explorer.spec["controls"]:
         c = dict(c, label=explorer.t(c["label"]))
         if "options" in c:
-            c["options"] = [[explorer.t(o[0]), o[1]] if isinstance(o, list) else [str(o), o]
-                            for o in c["options"]]
+            c["options"] = [
+                [explorer.t(o[0]), o[1]] if isinstance(o, list) else [str(o), o]
+                for o in c["options"]
+            ]
         if "depends" in c and "options" in c["depends"]:
-            c["depends"] = dict(c["depends"], options={
-                k: [[str(o), o] for o in v] for k, v in c["depends"]["options"].items()})
+            c["depends"] = dict(
+                c["depends"],
+                options={k: [[str(o), o] for o in v] for k, v in c["depends"]["options"].items()},
+            )
         out.append(c)
     return out
 
@@ -120,9 +129,17 @@ def bundle(explorer) -> dict:
     texts = {key: tr(WIDGET_MESSAGES, key, lang) for key in WIDGET_MESSAGES}
     texts.update({key: tr(MESSAGES, key, lang) for key in MESSAGES})
     data, recorded = explorer.page_data()
-    return {"widget": explorer.widget, "lang": lang, "controls": resolved_controls(explorer),
-            "rows": explorer.spec["rows"], "panels": explorer.spec["panels"], "alt": explorer.spec["alt"],
-            "note": "live_note_recorded" if recorded else "live_note", "text": texts, "data": data}
+    return {
+        "widget": explorer.widget,
+        "lang": lang,
+        "controls": resolved_controls(explorer),
+        "rows": explorer.spec["rows"],
+        "panels": explorer.spec["panels"],
+        "alt": explorer.spec["alt"],
+        "note": "live_note_recorded" if recorded else "live_note",
+        "text": texts,
+        "data": data,
+    }
 
 
 def page_html(explorer, with_script: bool | None = None) -> str:
@@ -131,9 +148,11 @@ def page_html(explorer, with_script: bool | None = None) -> str:
     payload = json.dumps(bundle(explorer), ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("</", "<\\/")  # never close the <script> element early
     lang = HTML_LANG[explorer.lang]
-    parts = [f'<div class="course-live tex2jax_ignore mathjax_ignore" lang="{lang}" '
-             f'data-widget="{html.escape(explorer.widget)}">',
-             f'<script type="application/json" class="course-live-data">{payload}</script></div>']
+    parts = [
+        f'<div class="course-live tex2jax_ignore mathjax_ignore" lang="{lang}" '
+        f'data-widget="{html.escape(explorer.widget)}">',
+        f'<script type="application/json" class="course-live-data">{payload}</script></div>',
+    ]
     if with_script is None:
         with_script = not _emitted_script
     if with_script:

@@ -28,6 +28,7 @@ A control is a dict:
 message key for each title); ``alt`` is the message key of the figure's alt text, formatted
 with the page state (control values and read-outs).
 """
+
 from __future__ import annotations
 
 import copy
@@ -51,17 +52,48 @@ def divisors(n: int) -> list[int]:
 SPECS: dict[str, dict] = {
     "attention": {
         "controls": [
-            {"name": "source", "kind": "toggle", "label": "source",
-             "options": [["sentence", "sentence"], ["image", "image"]], "value": "sentence"},
-            {"name": "query", "kind": "int", "label": "query", "min": 0, "max": SENTENCE_TOKENS - 1,
-             "step": 1, "value": 3,
-             "depends": {"on": "source", "max": {"sentence": SENTENCE_TOKENS - 1, "image": IMAGE_TOKENS - 1}}},
-            {"name": "temperature", "kind": "log", "label": "temperature", "base": 10, "min": -1, "max": 1,
-             "step": 0.05, "value": 1.0},
+            {
+                "name": "source",
+                "kind": "toggle",
+                "label": "source",
+                "options": [["sentence", "sentence"], ["image", "image"]],
+                "value": "sentence",
+            },
+            {
+                "name": "query",
+                "kind": "int",
+                "label": "query",
+                "min": 0,
+                "max": SENTENCE_TOKENS - 1,
+                "step": 1,
+                "value": 3,
+                "depends": {
+                    "on": "source",
+                    "max": {"sentence": SENTENCE_TOKENS - 1, "image": IMAGE_TOKENS - 1},
+                },
+            },
+            {
+                "name": "temperature",
+                "kind": "log",
+                "label": "temperature",
+                "base": 10,
+                "min": -1,
+                "max": 1,
+                "step": 0.05,
+                "value": 1.0,
+            },
             {"name": "scale", "kind": "check", "label": "scale", "value": True},
-            {"name": "mask", "kind": "toggle", "label": "mask",
-             "options": [["mask_none", "none"], ["mask_causal", "causal"], ["mask_padding", "padding"]],
-             "value": "none"},
+            {
+                "name": "mask",
+                "kind": "toggle",
+                "label": "mask",
+                "options": [
+                    ["mask_none", "none"],
+                    ["mask_causal", "causal"],
+                    ["mask_padding", "padding"],
+                ],
+                "value": "none",
+            },
         ],
         "rows": [["source"], ["query", "temperature", "scale"], ["mask"]],
         "panels": ["weights_title", "row_title", "output_title"],
@@ -69,9 +101,21 @@ SPECS: dict[str, dict] = {
     },
     "heads": {
         "controls": [
-            {"name": "dim", "kind": "choice", "label": "dim", "options": list(HEAD_DIMS), "value": 12},
-            {"name": "heads", "kind": "steps", "label": "heads", "options": divisors(12), "value": 3,
-             "depends": {"on": "dim", "options": {str(d): divisors(d) for d in HEAD_DIMS}}},
+            {
+                "name": "dim",
+                "kind": "choice",
+                "label": "dim",
+                "options": list(HEAD_DIMS),
+                "value": 12,
+            },
+            {
+                "name": "heads",
+                "kind": "steps",
+                "label": "heads",
+                "options": divisors(12),
+                "value": 3,
+                "depends": {"on": "dim", "options": {str(d): divisors(d) for d in HEAD_DIMS}},
+            },
         ],
         "rows": [["dim", "heads"]],
         "panels": ["input_title", "heads_title"],
@@ -79,11 +123,31 @@ SPECS: dict[str, dict] = {
     },
     "masking": {
         "controls": [
-            {"name": "mask_ratio", "kind": "float", "label": "mask_ratio", "min": 0.0, "max": 0.95,
-             "step": 0.05, "value": 0.75},
-            {"name": "seed", "kind": "int", "label": "seed", "min": 0, "max": 20, "step": 1, "value": 0},
-            {"name": "image", "kind": "choice", "label": "photo", "options": list(SAMPLE_IMAGES),
-             "value": "chelsea"},
+            {
+                "name": "mask_ratio",
+                "kind": "float",
+                "label": "mask_ratio",
+                "min": 0.0,
+                "max": 0.95,
+                "step": 0.05,
+                "value": 0.75,
+            },
+            {
+                "name": "seed",
+                "kind": "int",
+                "label": "seed",
+                "min": 0,
+                "max": 20,
+                "step": 1,
+                "value": 0,
+            },
+            {
+                "name": "image",
+                "kind": "choice",
+                "label": "photo",
+                "options": list(SAMPLE_IMAGES),
+                "value": "chelsea",
+            },
         ],
         "rows": [["mask_ratio", "seed", "image"]],
         "panels": ["original", "visible", "digit", "digit_masked", "mae_recon"],
@@ -91,14 +155,33 @@ SPECS: dict[str, dict] = {
     },
     "patches": {
         "controls": [
-            {"name": "patch_size", "kind": "choice", "label": "patch_size", "options": list(PATCH_SIZES),
-             "value": 16},
-            {"name": "patch", "kind": "int", "label": "patch_index", "min": 0,
-             "max": (PATCH_IMAGE_SIZE // 16) ** 2 - 1, "step": 1, "value": 0,
-             "depends": {"on": "patch_size",
-                         "max": {str(p): max((PATCH_IMAGE_SIZE // p) ** 2 - 1, 0) for p in PATCH_SIZES}}},
-            {"name": "image", "kind": "choice", "label": "photo", "options": list(SAMPLE_IMAGES),
-             "value": "astronaut"},
+            {
+                "name": "patch_size",
+                "kind": "choice",
+                "label": "patch_size",
+                "options": list(PATCH_SIZES),
+                "value": 16,
+            },
+            {
+                "name": "patch",
+                "kind": "int",
+                "label": "patch_index",
+                "min": 0,
+                "max": (PATCH_IMAGE_SIZE // 16) ** 2 - 1,
+                "step": 1,
+                "value": 0,
+                "depends": {
+                    "on": "patch_size",
+                    "max": {str(p): max((PATCH_IMAGE_SIZE // p) ** 2 - 1, 0) for p in PATCH_SIZES},
+                },
+            },
+            {
+                "name": "image",
+                "kind": "choice",
+                "label": "photo",
+                "options": list(SAMPLE_IMAGES),
+                "value": "astronaut",
+            },
         ],
         "rows": [["patch_size", "patch", "image"]],
         "panels": ["grid_title", "vectors_title", "one_vector"],
@@ -106,11 +189,32 @@ SPECS: dict[str, dict] = {
     },
     "positional": {
         "controls": [
-            {"name": "dim", "kind": "choice", "label": "model_dim", "options": list(MODEL_DIMS), "value": 32},
-            {"name": "column", "kind": "int", "label": "dim_index", "min": 0, "max": 31, "step": 1, "value": 6,
-             "depends": {"on": "dim", "max": {str(d): d - 1 for d in MODEL_DIMS}}},
-            {"name": "position", "kind": "int", "label": "position", "min": 0, "max": POSITIONS - 1, "step": 1,
-             "value": 20},
+            {
+                "name": "dim",
+                "kind": "choice",
+                "label": "model_dim",
+                "options": list(MODEL_DIMS),
+                "value": 32,
+            },
+            {
+                "name": "column",
+                "kind": "int",
+                "label": "dim_index",
+                "min": 0,
+                "max": 31,
+                "step": 1,
+                "value": 6,
+                "depends": {"on": "dim", "max": {str(d): d - 1 for d in MODEL_DIMS}},
+            },
+            {
+                "name": "position",
+                "kind": "int",
+                "label": "position",
+                "min": 0,
+                "max": POSITIONS - 1,
+                "step": 1,
+                "value": 20,
+            },
         ],
         "rows": [["dim", "column", "position"]],
         "panels": ["pe_title", "column_title", "simmat_title", "sim_title"],
@@ -152,10 +256,14 @@ def check_spec(widget: str, description: dict) -> None:
         raise ValueError(f"{widget}: duplicate control names {names}")
     for c in description["controls"]:
         if c.get("kind") not in KINDS:
-            raise ValueError(f"{widget}.{c.get('name')}: kind {c.get('kind')!r}, expected one of {KINDS}")
+            raise ValueError(
+                f"{widget}.{c.get('name')}: kind {c.get('kind')!r}, expected one of {KINDS}"
+            )
         dep = c.get("depends")
         if dep and dep["on"] not in names:
             raise ValueError(f"{widget}.{c['name']} depends on unknown control {dep['on']!r}")
     shown = [n for row in description["rows"] for n in row]
     if sorted(shown) != sorted(names):
-        raise ValueError(f"{widget}: rows {description['rows']} must show each control once: {names}")
+        raise ValueError(
+            f"{widget}: rows {description['rows']} must show each control once: {names}"
+        )

@@ -1,4 +1,5 @@
 """The labels a chapter draws itself (its ``FIG_TEXT`` table) exist in every edition's language."""
+
 from __future__ import annotations
 
 import ast
@@ -22,7 +23,9 @@ def fig_text(path: Path) -> dict | None:
             continue
         src = "".join(cell["source"])
         for node in ast.walk(ast.parse(src)):
-            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "FIG_TEXT" for t in node.targets):
+            if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "FIG_TEXT" for t in node.targets
+            ):
                 return ast.literal_eval(node.value)
     return None
 

@@ -6,6 +6,7 @@ empty box (tofu). tools/install.sh installs Debian's Noto CJK fonts; this test c
 non-ASCII character of those sources and checks it against the union of the installed fonts'
 character maps (fontconfig's list, read with matplotlib's FreeType binding).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -28,20 +29,27 @@ def _visible_characters() -> dict[str, str]:
     found: dict[str, str] = {}
     for top in SOURCES:
         for path in sorted((ROOT / top).rglob("*")):
-            if path.suffix not in SUFFIXES or "exercises" in path.parts[len(ROOT.parts) + 1:]:
+            if path.suffix not in SUFFIXES or "exercises" in path.parts[len(ROOT.parts) + 1 :]:
                 continue
             for ch in path.read_text(encoding="utf-8"):
-                if ord(ch) > 127 and ch not in found and unicodedata.category(ch) not in INVISIBLE \
-                        and not ch.isspace():
+                if (
+                    ord(ch) > 127
+                    and ch not in found
+                    and unicodedata.category(ch) not in INVISIBLE
+                    and not ch.isspace()
+                ):
                     found[ch] = str(path.relative_to(ROOT))
     return found
 
 
 def _installed_coverage() -> set[int]:
     if shutil.which("fc-list") is None:
-        pytest.fail("fontconfig's fc-list is missing: run tools/install.sh (it installs the CJK fonts)")
-    files = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True,
-                           check=True).stdout.split()
+        pytest.fail(
+            "fontconfig's fc-list is missing: run tools/install.sh (it installs the CJK fonts)"
+        )
+    files = subprocess.run(
+        ["fc-list", "--format", "%{file}\n"], capture_output=True, text=True, check=True
+    ).stdout.split()
     covered: set[int] = set()
     for file in sorted(set(files)):
         try:
@@ -55,6 +63,9 @@ def test_every_visible_character_has_a_font():
     chars = _visible_characters()
     assert len(chars) > 500, "expected the Japanese and Chinese text of the book"
     covered = _installed_coverage()
-    missing = {f"{ch} U+{ord(ch):04X} {unicodedata.name(ch, '?')}": where
-               for ch, where in chars.items() if ord(ch) not in covered}
+    missing = {
+        f"{ch} U+{ord(ch):04X} {unicodedata.name(ch, '?')}": where
+        for ch, where in chars.items()
+        if ord(ch) not in covered
+    }
     assert not missing, f"characters with no installed font (they render as empty boxes): {missing}"

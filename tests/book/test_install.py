@@ -1,10 +1,10 @@
 """tools/install.sh on a machine that has only Debian and Python (issue 15), without installing
 anything: the script runs against stand-ins for apt-get, dpkg and Python on a PATH that holds no
 node or npm, and the pins in constraints.txt are checked against Debian 12's Python."""
+
 from __future__ import annotations
 
 import importlib.metadata as md
-import os
 import re
 import shutil
 import subprocess
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DEBIAN_12_PYTHON = "3.11.2"   # python3 in Debian bookworm
+DEBIAN_12_PYTHON = "3.11.2"  # python3 in Debian bookworm
 
 
 def _fake_machine(tmp_path: Path, *, have_venv_module: bool) -> tuple[Path, dict]:
@@ -33,10 +33,10 @@ def _fake_machine(tmp_path: Path, *, have_venv_module: bool) -> tuple[Path, dict
         (bin_ / tool).symlink_to(real)
     log = tmp_path / "apt.log"
     (bin_ / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {log}\n[ "$1" = update ]\n')
-    (bin_ / "dpkg").write_text("#!/bin/sh\nexit 1\n")                  # nothing is installed
+    (bin_ / "dpkg").write_text("#!/bin/sh\nexit 1\n")  # nothing is installed
     (bin_ / "sudo").write_text('#!/bin/sh\nexec "$@"\n')
     ensurepip = "" if have_venv_module else 'case "$*" in *ensurepip*) exit 1;; esac\n'
-    (bin_ / "python3").write_text(f"#!/bin/sh\n{ensurepip}exec {sys.executable} \"$@\"\n")
+    (bin_ / "python3").write_text(f'#!/bin/sh\n{ensurepip}exec {sys.executable} "$@"\n')
     for f in bin_.iterdir():
         if not f.is_symlink():
             f.chmod(0o755)
@@ -47,9 +47,14 @@ def _fake_machine(tmp_path: Path, *, have_venv_module: bool) -> tuple[Path, dict
 @pytest.mark.parametrize("have_venv_module", [True, False])
 def test_missing_node_npm_and_debian_packages_are_installed(tmp_path, have_venv_module):
     project, env = _fake_machine(tmp_path, have_venv_module=have_venv_module)
-    run = subprocess.run(["bash", str(project / "tools" / "install.sh"), "book"], env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert run.returncode != 0                       # the stand-in apt-get refused to install
+    run = subprocess.run(
+        ["bash", str(project / "tools" / "install.sh"), "book"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0  # the stand-in apt-get refused to install
     calls = Path(env["APT_LOG"]).read_text().splitlines()
     assert calls[0].split()[0] == "update", calls
     installed = calls[1].split()
@@ -57,17 +62,22 @@ def test_missing_node_npm_and_debian_packages_are_installed(tmp_path, have_venv_
     wanted = {"fonts-noto-cjk", "chromium", "poppler-utils", "nodejs", "npm"}
     assert wanted <= set(installed), installed
     assert ("python3-venv" in installed) is (not have_venv_module), installed
-    assert "apt-get install" in run.stdout and "nodejs npm" in run.stdout   # it says what it does
+    assert "apt-get install" in run.stdout and "nodejs npm" in run.stdout  # it says what it does
 
 
 def test_present_node_and_npm_are_left_alone(tmp_path):
     project, env = _fake_machine(tmp_path, have_venv_module=True)
     bin_ = Path(env["PATH"])
-    for tool in ("node", "npm"):                     # e.g. NodeSource's nodejs, which has npm
+    for tool in ("node", "npm"):  # e.g. NodeSource's nodejs, which has npm
         (bin_ / tool).write_text("#!/bin/sh\n")
         (bin_ / tool).chmod(0o755)
-    subprocess.run(["bash", str(project / "tools" / "install.sh"), "test"], env=env,
-                   capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        ["bash", str(project / "tools" / "install.sh"), "test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     installed = Path(env["APT_LOG"]).read_text().splitlines()[1].split()
     assert "nodejs" not in installed and "npm" not in installed
     assert {"chromium", "poppler-utils", "libatomic1"} <= set(installed)
@@ -75,8 +85,13 @@ def test_present_node_and_npm_are_left_alone(tmp_path):
 
 def test_the_book_mode_needs_no_playwright_library(tmp_path):
     project, env = _fake_machine(tmp_path, have_venv_module=True)
-    subprocess.run(["bash", str(project / "tools" / "install.sh"), "book"], env=env,
-                   capture_output=True, text=True, timeout=60)
+    subprocess.run(
+        ["bash", str(project / "tools" / "install.sh"), "book"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     installed = Path(env["APT_LOG"]).read_text().splitlines()[1].split()
     assert "libatomic1" not in installed and {"chromium", "poppler-utils"} <= set(installed)
 
@@ -91,11 +106,16 @@ def test_a_bad_mode_is_named(tmp_path, mode):
 
 def test_an_old_python_is_refused(tmp_path):
     project, env = _fake_machine(tmp_path, have_venv_module=True)
-    (Path(env["PATH"]) / "python3").write_text("#!/bin/sh\nexit 1\n")   # fails the >= 3.11 check
-    run = subprocess.run(["bash", str(project / "tools" / "install.sh"), "book"], env=env,
-                         capture_output=True, text=True, timeout=30)
+    (Path(env["PATH"]) / "python3").write_text("#!/bin/sh\nexit 1\n")  # fails the >= 3.11 check
+    run = subprocess.run(
+        ["bash", str(project / "tools" / "install.sh"), "book"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 2 and "Python 3.11" in run.stderr
-    assert not Path(env["APT_LOG"]).exists()         # nothing was installed
+    assert not Path(env["APT_LOG"]).exists()  # nothing was installed
 
 
 def _pins() -> dict[str, str]:

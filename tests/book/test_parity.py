@@ -1,4 +1,5 @@
 """The editions (ja, zh, en) are the same book: same pages, same code, same figures."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ FIRST, OTHERS = LANGS[0], LANGS[1:]
 def test_every_edition_has_the_same_pages(lang):
     first, other = _sources(FIRST), _sources(lang) if (BOOK / lang).is_dir() else set()
     assert first, f"book/{FIRST} has no pages"
-    assert first == other, (f"only in {FIRST}: {sorted(first - other)}; "
-                            f"only in {lang}: {sorted(other - first)}")
+    assert first == other, (
+        f"only in {FIRST}: {sorted(first - other)}; only in {lang}: {sorted(other - first)}"
+    )
 
 
 @pytest.mark.parametrize("lang", OTHERS)
@@ -54,9 +56,17 @@ def test_every_toc_entry_exists(lang):
         if f.startswith("exercises/"):
             src = ROOT / "exercises" / lang / (Path(f).name + ".ipynb")
         else:
-            src = next((BOOK / lang / f"{f}{s}" for s in (".ipynb", ".md")
-                        if (BOOK / lang / f"{f}{s}").exists()), None)
-        assert src is not None and src.exists(), f"{lang}/_toc.yml lists {f!r}, which does not exist"
+            src = next(
+                (
+                    BOOK / lang / f"{f}{s}"
+                    for s in (".ipynb", ".md")
+                    if (BOOK / lang / f"{f}{s}").exists()
+                ),
+                None,
+            )
+        assert src is not None and src.exists(), (
+            f"{lang}/_toc.yml lists {f!r}, which does not exist"
+        )
 
 
 NOTEBOOKS = sorted(n for n in _sources(FIRST) if n.endswith(".ipynb"))
@@ -66,17 +76,23 @@ NOTEBOOKS = sorted(n for n in _sources(FIRST) if n.endswith(".ipynb"))
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_code_cells_are_identical(name, lang):
     first, other = _code_cells(BOOK / FIRST / name), _code_cells(BOOK / lang / name)
-    assert len(first) == len(other), f"{name}: {len(first)} code cells in {FIRST}, {len(other)} in {lang}"
+    assert len(first) == len(other), (
+        f"{name}: {len(first)} code cells in {FIRST}, {len(other)} in {lang}"
+    )
     for i, (a, b) in enumerate(zip(first, other)):
-        assert a == b, (f"{name}: code cell {i} differs between {FIRST} and {lang} "
-                        f"(python tools/translations.py sync-code --from {FIRST} copies them)")
+        assert a == b, (
+            f"{name}: code cell {i} differs between {FIRST} and {lang} "
+            f"(python tools/translations.py sync-code --from {FIRST} copies them)"
+        )
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_chapters_are_stored_without_outputs(name):
     for lang in LANGS:
         nb = json.loads((BOOK / lang / name).read_text(encoding="utf-8"))
-        with_output = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")]
+        with_output = [
+            i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c.get("outputs")
+        ]
         assert not with_output, f"{lang}/{name}: cells {with_output} have stored outputs"
 
 
@@ -94,15 +110,25 @@ def test_built_editions_show_the_same_figures(lang):
     for rel in pages:
         other = SITE / lang / rel
         assert other.exists(), f"{rel} is built in {FIRST} but not in {lang}"
-        assert _figures(SITE / FIRST / rel) == _figures(other), f"{rel}: different number of figures"
+        assert _figures(SITE / FIRST / rel) == _figures(other), (
+            f"{rel}: different number of figures"
+        )
 
 
 def test_translation_state_covers_every_page():
     import sys
+
     sys.path.insert(0, str(ROOT / "tools"))
     import translations
 
     state = translations.load_state()
-    missing = [f"{lang}/{page}" for page in translations.pages() for lang in LANGS
-               if translations.page_source(translations.BOOK, lang, page) and lang not in state.get(page, {})]
-    assert not missing, f"editions of pages never synced (run tools/translations.py sync PAGE): {missing}"
+    missing = [
+        f"{lang}/{page}"
+        for page in translations.pages()
+        for lang in LANGS
+        if translations.page_source(translations.BOOK, lang, page)
+        and lang not in state.get(page, {})
+    ]
+    assert not missing, (
+        f"editions of pages never synced (run tools/translations.py sync PAGE): {missing}"
+    )

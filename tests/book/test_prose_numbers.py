@@ -23,11 +23,12 @@ anything): integers in the prose are shapes and settings (196 patches, D = 768) 
 prints to confirm them. Section numbers (§3.2, 5.5 節, 8.2 节), dotted numbers (3.2.2), arXiv
 ids and headings are not numbers.
 """
+
 from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -44,15 +45,21 @@ CHAPTERS = sorted(p.stem for p in (BOOK / "ja").glob("[0-9][0-9]_*.ipynb"))
 # belongs here only when the prose quotes a source, not the chapter's own run.
 ALLOWED: dict[tuple[str, str], str] = {}
 
-APPROX = re.compile(r"(≈|~|約|约|约为|およそ|大约|about|around|roughly|approximately|nearly|almost)\s*\$?\s*$",
-                    re.IGNORECASE)
+APPROX = re.compile(
+    r"(≈|~|約|约|约为|およそ|大约|about|around|roughly|approximately|nearly|almost)\s*\$?\s*$",
+    re.IGNORECASE,
+)
 # English references to a numbered part of a text: "Section 3.2", "Sec. 3.2.2", "Table 5.1".
-REFERENCE = re.compile(r"\b(?:Sections?|Secs?\.|Chapters?|Tables?|Figures?|Figs?\.|Eqs?\.|Equations?)\s*"
-                       r"\d+(?:\.\d+)*", re.IGNORECASE)
+REFERENCE = re.compile(
+    r"\b(?:Sections?|Secs?\.|Chapters?|Tables?|Figures?|Figs?\.|Eqs?\.|Equations?)\s*"
+    r"\d+(?:\.\d+)*",
+    re.IGNORECASE,
+)
 NUMBER_IN_PROSE = re.compile(
-    r"(?<![\w.§/\\^_-])(?<!§ )"          # not part of a word, an id, a § reference or a subscript
+    r"(?<![\w.§/\\^_-])(?<!§ )"  # not part of a word, an id, a § reference or a subscript
     r"(\d+(?:\.\d+)?\s*(?:%|\\%|％)|\d+(?:,\d{3})*\.\d+)"
-    r"(?![\w.]*\d)(?!\s*(?:節|节|章|項))")  # not 3.2.2, not "5.5 節"
+    r"(?![\w.]*\d)(?!\s*(?:節|节|章|項))"
+)  # not 3.2.2, not "5.5 節"
 NUMBER_IN_OUTPUT = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?")
 NUMBER_IN_CODE = re.compile(r"(?<![\w.])\d+(?:_\d{3})*(?:\.\d+)?(?:e[-+]?\d+)?")
 
@@ -62,7 +69,7 @@ def prose_numbers(markdown: str) -> list[tuple[str, float, int, bool, bool]]:
     found = []
     for line in markdown.splitlines():
         if line.lstrip().startswith("#"):
-            continue                                   # headings: "## 5.6 ..."
+            continue  # headings: "## 5.6 ..."
         line = re.sub(r"arXiv[: ]*\d{4}\.\d{4,5}(v\d+)?|\d{4}\.\d{5}", " ", line)
         line = REFERENCE.sub(" ", line)
         for m in NUMBER_IN_PROSE.finditer(line):
@@ -70,9 +77,9 @@ def prose_numbers(markdown: str) -> list[tuple[str, float, int, bool, bool]]:
             is_percent = text.rstrip().endswith(("%", "％"))
             digits = re.sub(r"[^\d.]", "", text.replace(",", ""))
             decimals = len(digits.split(".")[1]) if "." in digits else 0
-            approximate = bool(APPROX.search(line[:m.start()]))
+            approximate = bool(APPROX.search(line[: m.start()]))
             if len(digits.replace(".", "").strip("0")) < 2:
-                continue                               # one significant digit: 0.1, 3.0, 5%
+                continue  # one significant digit: 0.1, 3.0, 5%
             found.append((text.strip(), float(digits), decimals, is_percent, approximate))
     return found
 
@@ -105,7 +112,7 @@ def code_constants(nb) -> set[float]:
 
 
 def matches(value: float, decimals: int, approximate: bool, printed: float) -> bool:
-    tol = 0.5 * 10 ** -decimals + 1e-12
+    tol = 0.5 * 10**-decimals + 1e-12
     if approximate:
         tol = max(tol, 0.05 * abs(value))
     return abs(printed - value) <= tol
@@ -121,17 +128,28 @@ def stated_outputs(chapter: str, lang: str, markdown_nb, executed_nb) -> list[st
             continue
         for text, value, decimals, is_percent, approximate in prose_numbers(cell.source):
             candidates = [value / 100, value] if is_percent else [value]
-            if any(math.isclose(c, k, rel_tol=1e-9, abs_tol=1e-12) for c in candidates for k in consts):
+            if any(
+                math.isclose(c, k, rel_tol=1e-9, abs_tol=1e-12) for c in candidates for k in consts
+            ):
                 continue
             if (chapter, text.rstrip("%％ ")) in ALLOWED or (chapter, text) in ALLOWED:
                 continue
-            hits = [x for x in printed for c, d in
-                    ([(value / 100, decimals + 2), (value, decimals)] if is_percent else [(value, decimals)])
-                    if matches(c, d, approximate, x)]
+            hits = [
+                x
+                for x in printed
+                for c, d in (
+                    [(value / 100, decimals + 2), (value, decimals)]
+                    if is_percent
+                    else [(value, decimals)]
+                )
+                if matches(c, d, approximate, x)
+            ]
             if hits:
-                problems.append(f"{lang}/{chapter}.ipynb cell {index} (id {cell.get('id')}): the prose "
-                                f"states {text!r}, which a code cell prints ({hits[0]!r}); refer to the "
-                                f"output instead, or list the number's source in ALLOWED")
+                problems.append(
+                    f"{lang}/{chapter}.ipynb cell {index} (id {cell.get('id')}): the prose "
+                    f"states {text!r}, which a code cell prints ({hits[0]!r}); refer to the "
+                    f"output instead, or list the number's source in ALLOWED"
+                )
     return problems
 
 
@@ -159,12 +177,13 @@ def _execute(path: Path) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     return nb
 
 
-@lru_cache(maxsize=None)
+@cache
 def executed(chapter: str) -> nbformat.NotebookNode:
     """The chapter run once: the code cells are identical in both editions (test_parity)."""
     for lang in LANGS:
@@ -180,11 +199,14 @@ def test_prose_states_no_printed_number(chapter):
     run = executed(chapter)
     problems = []
     for lang in LANGS:
-        problems += stated_outputs(chapter, lang, nbformat.read(BOOK / lang / f"{chapter}.ipynb", as_version=4), run)
+        problems += stated_outputs(
+            chapter, lang, nbformat.read(BOOK / lang / f"{chapter}.ipynb", as_version=4), run
+        )
     assert not problems, "\n".join(problems)
 
 
 # The checker itself, on notebooks written for it -------------------------------------------
+
 
 def _nb(markdown: str, code: str, printed: str):
     nb = nbformat.v4.new_notebook()
@@ -195,43 +217,51 @@ def _nb(markdown: str, code: str, printed: str):
     return nb
 
 
-@pytest.mark.parametrize("prose", [
-    "6 エポックだけでもテスト精度は約 0.87 に達します",      # issue 15's sentence
-    "准确率达到了约 0.87",
-    "test accuracy reaches roughly 0.87",
-    "About 0.87 of the test images",
-    "test accuracy 0.8712 after six epochs",
-    "the model reaches 87.1% on the test set",
-    "同じ構成の配布済みモデルは **0.9833** です",
-    "（誤差は $0.12$）",
-])
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "6 エポックだけでもテスト精度は約 0.87 に達します",  # issue 15's sentence
+        "准确率达到了约 0.87",
+        "test accuracy reaches roughly 0.87",
+        "About 0.87 of the test images",
+        "test accuracy 0.8712 after six epochs",
+        "the model reaches 87.1% on the test set",
+        "同じ構成の配布済みモデルは **0.9833** です",
+        "（誤差は $0.12$）",
+    ],
+)
 def test_a_restated_output_is_caught(prose):
     nb = _nb(prose, "acc = train()\nprint(round(acc, 4), 0.1234)", "0.8712 0.9833 0.1234\n")
     assert stated_outputs("xx", "ja", nb, nb), prose
 
 
-@pytest.mark.parametrize("prose", [
-    "マスク率は 0.75 です",                      # written in the code: a setting
-    "パッチの 75% を隠す",                        # the same setting as a percentage
-    "§4.1 と 5.5 節、8.2 节を参照",               # section references
-    "see Section 5.5, Sec. 8.2 and Table 4.1",   # English section and table references
-    "Vaswani et al., 2017, §3.2.2",              # dotted section number
-    "## 5.6 小さな ViT を学習する",                # a heading
-    "arXiv 2103.14899 と 2106.05786",            # arXiv ids
-    "ImageNet で 83.1% に達した（DeiT, 要旨）",     # a paper's figure the run does not print
-    "パッチは 196 個、幅は 768",                   # integers are shapes and settings
-    "$64 \\times 0.1 = 6.4$ なので 6 個",            # one significant digit (0.1) is not checked
-])
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "マスク率は 0.75 です",  # written in the code: a setting
+        "パッチの 75% を隠す",  # the same setting as a percentage
+        "§4.1 と 5.5 節、8.2 节を参照",  # section references
+        "see Section 5.5, Sec. 8.2 and Table 4.1",  # English section and table references
+        "Vaswani et al., 2017, §3.2.2",  # dotted section number
+        "## 5.6 小さな ViT を学習する",  # a heading
+        "arXiv 2103.14899 と 2106.05786",  # arXiv ids
+        "ImageNet で 83.1% に達した（DeiT, 要旨）",  # a paper's figure the run does not print
+        "パッチは 196 個、幅は 768",  # integers are shapes and settings
+        "$64 \\times 0.1 = 6.4$ なので 6 個",  # one significant digit (0.1) is not checked
+    ],
+)
 def test_settings_sections_and_papers_pass(prose):
-    nb = _nb(prose, "r = 0.75\nprint(num_kept(196, r), 768, 0.8712)", "49 768 0.8712 4.1 5.5 8.2 3.2\n")
+    nb = _nb(
+        prose, "r = 0.75\nprint(num_kept(196, r), 768, 0.8712)", "49 768 0.8712 4.1 5.5 8.2 3.2\n"
+    )
     assert not stated_outputs("xx", "ja", nb, nb), prose
 
 
 def test_precision_follows_the_prose():
     nb = _nb("精度は 0.93 でした", "print(acc)", "0.9412\n")
-    assert stated_outputs("xx", "ja", nb, nb) == []          # 0.93 is not 0.9412 to 2 places
+    assert stated_outputs("xx", "ja", nb, nb) == []  # 0.93 is not 0.9412 to 2 places
     nb = _nb("精度は約 0.93 でした", "print(acc)", "0.9412\n")
-    assert stated_outputs("xx", "ja", nb, nb)                # "about" widens the tolerance to 5 %
+    assert stated_outputs("xx", "ja", nb, nb)  # "about" widens the tolerance to 5 %
 
 
 def test_allowed_numbers_pass(monkeypatch):

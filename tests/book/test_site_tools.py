@@ -1,9 +1,9 @@
 """The build's own machinery: stale-translation banner, language links, cache key, offline assets."""
+
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +20,11 @@ import translations  # noqa: E402
 
 from course_pkg.teaching.language import LANGS  # noqa: E402
 
-PAGE_TEXT = {"ja": "# ページ\n\n注意機構の説明。\n", "zh": "# 页面\n\n注意力机制的说明。\n",
-             "en": "# Page\n\nHow attention works.\n"}
+PAGE_TEXT = {
+    "ja": "# ページ\n\n注意機構の説明。\n",
+    "zh": "# 页面\n\n注意力机制的说明。\n",
+    "en": "# Page\n\nHow attention works.\n",
+}
 ADDED = {"ja": "\n新しい段落。\n", "zh": "\n新增的一段。\n", "en": "\nA new paragraph.\n"}
 
 
@@ -30,7 +33,9 @@ def _mini_book(tmp_path: Path, langs=LANGS) -> Path:
     for lang in langs:
         (book / lang).mkdir(parents=True)
         (book / lang / "page.md").write_text(PAGE_TEXT[lang], encoding="utf-8")
-        (book / lang / "index.md").write_text("# top\n\n```{toctree}\npage\n```\n", encoding="utf-8")
+        (book / lang / "index.md").write_text(
+            "# top\n\n```{toctree}\npage\n```\n", encoding="utf-8"
+        )
     return book
 
 
@@ -39,10 +44,27 @@ def _build(book: Path, lang: str, out: Path) -> str:
     conf.mkdir(exist_ok=True)
     (conf / "conf.py").write_text(
         f"import sys; sys.path.insert(0, {str(ROOT / 'tools')!r})\n"
-        "extensions = ['myst_parser', 'sphinx_course']\nhtml_theme = 'basic'\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", "-c", str(conf),
-                    "-D", f"language={build_site.SPHINX_LANGUAGE[lang]}",
-                    str(book / lang), str(out)], check=True)
+        "extensions = ['myst_parser', 'sphinx_course']\nhtml_theme = 'basic'\n",
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-E",
+            "-b",
+            "html",
+            "-c",
+            str(conf),
+            "-D",
+            f"language={build_site.SPHINX_LANGUAGE[lang]}",
+            str(book / lang),
+            str(out),
+        ],
+        check=True,
+    )
     return (out / "page.html").read_text(encoding="utf-8")
 
 
@@ -65,7 +87,9 @@ def test_banner_names_exactly_the_counterparts_that_changed(tmp_path):
     for lang in ("ja", "en"):  # both other editions say that the Chinese one changed, with a link
         banner = _banner(_build(book, lang, tmp_path / f"zh-changed-{lang}"))
         assert banner is not None, lang
-        assert 'href="../zh/page.html"' in banner and "../ja/" not in banner and "../en/" not in banner
+        assert (
+            'href="../zh/page.html"' in banner and "../ja/" not in banner and "../en/" not in banner
+        )
         assert sphinx_course.EDITION_NAMES[lang]["zh"] in banner
     # The changed edition itself is not flagged: its counterparts did not change.
     assert _banner(_build(book, "zh", tmp_path / "zh-changed-zh")) is None
@@ -108,9 +132,21 @@ def test_a_page_missing_from_one_edition_is_synced_for_the_others(tmp_path):
 
 
 def test_fingerprint_follows_the_prose_not_the_code_or_outputs(tmp_path):
-    nb = {"cells": [{"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
-                    {"cell_type": "code", "source": ["x = 1"], "outputs": [], "metadata": {},
-                     "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Title"], "metadata": {}},
+            {
+                "cell_type": "code",
+                "source": ["x = 1"],
+                "outputs": [],
+                "metadata": {},
+                "execution_count": None,
+            },
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     path = tmp_path / "a.ipynb"
     path.write_text(json.dumps(nb))
     before = translations.fingerprint(path)
@@ -124,17 +160,22 @@ def test_fingerprint_follows_the_prose_not_the_code_or_outputs(tmp_path):
     nb["cells"][0]["source"] = ["# Another title"]
     path.write_text(json.dumps(nb))
     assert translations.fingerprint(path) != before
-    nb["cells"].append({"cell_type": "code", "source": [], "outputs": [], "metadata": {}, "execution_count": None})
+    nb["cells"].append(
+        {"cell_type": "code", "source": [], "outputs": [], "metadata": {}, "execution_count": None}
+    )
     path.write_text(json.dumps(nb))
     assert translations.fingerprint(path) != before
 
 
-@pytest.mark.parametrize("page,lang,other,expected", [
-    ("03_self_attention", "ja", "zh", "../zh/03_self_attention.html"),
-    ("03_self_attention", "zh", "en", "../en/03_self_attention.html"),
-    ("exercises/01_attention", "en", "ja", "../../ja/exercises/01_attention.html"),
-    ("search", "zh", "ja", "../ja/search.html"),
-])
+@pytest.mark.parametrize(
+    "page,lang,other,expected",
+    [
+        ("03_self_attention", "ja", "zh", "../zh/03_self_attention.html"),
+        ("03_self_attention", "zh", "en", "../en/03_self_attention.html"),
+        ("exercises/01_attention", "en", "ja", "../../ja/exercises/01_attention.html"),
+        ("search", "zh", "ja", "../ja/search.html"),
+    ],
+)
 def test_language_switch_points_at_the_counterpart(page, lang, other, expected):
     assert sphinx_course.counterpart_url(page, lang, other) == expected
 
@@ -148,11 +189,15 @@ def test_language_switch_offers_every_edition_and_links_the_others(lang):
             assert e["url"] is None
         else:
             assert e["url"] == f"../../{e['lang']}/exercises/01_attention.html"
-    assert len({e["name"] for e in shown}) == len(LANGS) and len({e["tag"] for e in shown}) == len(LANGS)
+    assert len({e["name"] for e in shown}) == len(LANGS) and len({e["tag"] for e in shown}) == len(
+        LANGS
+    )
 
 
-@pytest.mark.parametrize("language,lang", [("ja", "ja"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en"),
-                                           ("en_GB", "en"), (None, "ja")])
+@pytest.mark.parametrize(
+    "language,lang",
+    [("ja", "ja"), ("zh_CN", "zh"), ("zh-Hans", "zh"), ("en", "en"), ("en_GB", "en"), (None, "ja")],
+)
 def test_sphinx_language_maps_to_its_edition(language, lang):
     assert sphinx_course.short_lang(language) == lang
 
@@ -183,13 +228,22 @@ def test_root_page_offers_every_edition_in_its_own_language():
 
 def test_every_edition_has_a_sphinx_language_and_a_title():
     assert set(build_site.SPHINX_LANGUAGE) == set(build_site.TITLES) == set(LANGS)
-    assert set(sphinx_course.UI) == set(sphinx_course.BANNER) == set(sphinx_course.EDITION_NAMES) == set(LANGS)
+    assert (
+        set(sphinx_course.UI)
+        == set(sphinx_course.BANNER)
+        == set(sphinx_course.EDITION_NAMES)
+        == set(LANGS)
+    )
 
 
 def _notebook(path: Path, *sources: str) -> Path:
-    cells = [{"cell_type": "code", "source": src, "outputs": [], "metadata": {}, "execution_count": None}
-             for src in sources]
-    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    cells = [
+        {"cell_type": "code", "source": src, "outputs": [], "metadata": {}, "execution_count": None}
+        for src in sources
+    ]
+    path.write_text(
+        json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    )
     return path
 
 
@@ -215,7 +269,9 @@ def test_a_page_key_follows_only_the_modules_and_data_the_page_reaches(tmp_path)
     (pkg / "weights" / "tiny.pt").write_bytes(b"\x00weights")
     (pkg / "weights" / "other.pt").write_bytes(b"\x00other")
     pages = {
-        "figures": _notebook(tmp_path / "a.ipynb", "%matplotlib inline\nfrom mypkg.figures import draw\ndraw()"),
+        "figures": _notebook(
+            tmp_path / "a.ipynb", "%matplotlib inline\nfrom mypkg.figures import draw\ndraw()"
+        ),
         "models": _notebook(tmp_path / "b.ipynb", "import mypkg.models as m\n", "m.load('tiny')"),
         "plain": _notebook(tmp_path / "c.ipynb", "import math\nprint(math.pi)"),
         "root": _notebook(tmp_path / "d.ipynb", "from mypkg import labels"),
@@ -236,31 +292,37 @@ def test_a_page_key_follows_only_the_modules_and_data_the_page_reaches(tmp_path)
 
     assert keys() == keys()
     assert changed_by(append(pkg / "labels.py")) == {"figures", "root"}
-    assert changed_by(append(pkg / "sub" / "deep.py")) == {"figures"}       # imported in a function
-    assert changed_by(append(pkg / "net.py")) == {"models"}                 # named in a string
+    assert changed_by(append(pkg / "sub" / "deep.py")) == {"figures"}  # imported in a function
+    assert changed_by(append(pkg / "net.py")) == {"models"}  # named in a string
     assert changed_by(lambda: (pkg / "weights" / "tiny.pt").write_bytes(b"new")) == {"models"}
     assert changed_by(lambda: (pkg / "weights" / "other.pt").write_bytes(b"new")) == set()
     assert changed_by(append(pkg / "unused.py")) == set()
     assert changed_by(append(pkg / "core.py")) == {"figures", "models", "root"}  # run by __init__
     # The page's own code is jupyter-cache's business; the installed packages are every page's.
     package = cache_keys.Package(pkg)
-    assert cache_keys.page_key(pages["plain"], package, env="timm==1.0") != \
-        cache_keys.page_key(pages["plain"], package, env="")
+    assert cache_keys.page_key(pages["plain"], package, env="timm==1.0") != cache_keys.page_key(
+        pages["plain"], package, env=""
+    )
 
 
 def test_the_course_pages_do_not_all_share_one_key():
     package = cache_keys.Package(ROOT / "course_pkg")
-    modules = {nb.stem: package.reached(cache_keys.code_cells(nb))[0]
-               for nb in sorted((ROOT / "book" / "ja").glob("*.ipynb"))}
+    modules = {
+        nb.stem: package.reached(cache_keys.code_cells(nb))[0]
+        for nb in sorted((ROOT / "book" / "ja").glob("*.ipynb"))
+    }
     # chapter 1 draws figures, chapter 6 none: a figure module that only chapter 1 reaches
     only_in_1 = {p.name for p in set(modules["01_patches"]) - set(modules["06_crossvit"])}
     assert only_in_1, (modules["01_patches"], modules["06_crossvit"])
 
 
 def test_vendored_javascript_is_not_committed():
-    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert not re.search(r"(mathjax|require(\.min)?\.js|embed-amd\.js)", tracked, re.I), \
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert not re.search(r"(mathjax|require(\.min)?\.js|embed-amd\.js)", tracked, re.I), (
         "vendored JS must come from the npm registry at build time, not from git"
+    )
 
 
 def test_built_pages_reference_nothing_outside_the_site():
@@ -271,7 +333,10 @@ def test_built_pages_reference_nothing_outside_the_site():
     for page in site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         # Things a browser fetches by itself; hyperlinks (<a href>) to papers are fine.
-        refs = re.findall(r'<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\ssrc="((?:https?:)?//[^"]+)"', html)
+        refs = re.findall(
+            r'<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\ssrc="((?:https?:)?//[^"]+)"',
+            html,
+        )
         refs += re.findall(r'<link\b[^>]*\shref="((?:https?:)?//[^"]+)"', html)
         refs += re.findall(r'url\(\s*[\'"]?((?:https?:)?//[^)\'"]+)', html)
         if refs:
@@ -280,14 +345,26 @@ def test_built_pages_reference_nothing_outside_the_site():
 
 
 def test_glossary_terms_split_alternatives_variants_and_punctuation():
-    table = ("# 术语表\n\n| 中文 | 日本語 | English |\n| --- | --- | --- |\n"
-             "| 被遮住（去掉）的 patch／可见 patch | マスクしたパッチ（取り除いたパッチ） | masked |\n"
-             "| （注意力）头 | アテンション・ロールアウト | head |\n"
-             "| 温度 $\\tau$ | 正規化した画素（`norm_pix_loss`） | temperature |\n"
-             "| GELU | GELU | 自注意力 |\n")
+    table = (
+        "# 术语表\n\n| 中文 | 日本語 | English |\n| --- | --- | --- |\n"
+        "| 被遮住（去掉）的 patch／可见 patch | マスクしたパッチ（取り除いたパッチ） | masked |\n"
+        "| （注意力）头 | アテンション・ロールアウト | head |\n"
+        "| 温度 $\\tau$ | 正規化した画素（`norm_pix_loss`） | temperature |\n"
+        "| GELU | GELU | 自注意力 |\n"
+    )
     terms = sphinx_course.glossary_terms(table)
-    assert terms == ["被遮住的", "去掉", "可见", "マスクしたパッチ", "取り除いたパッチ", "注意力",
-                     "アテンション", "ロールアウト", "温度", "正規化した画素"]
+    assert terms == [
+        "被遮住的",
+        "去掉",
+        "可见",
+        "マスクしたパッチ",
+        "取り除いたパッチ",
+        "注意力",
+        "アテンション",
+        "ロールアウト",
+        "温度",
+        "正規化した画素",
+    ]
     # The header row, the English column, single characters (头) and Latin-only cells give nothing.
     assert "中文" not in terms and "头" not in terms and "自注意力" not in terms
 
@@ -298,9 +375,13 @@ def test_glossary_terms_of_an_empty_or_tableless_page():
 
 
 def test_both_glossaries_give_the_compound_terms_search_must_find():
-    for lang, named in (("ja", ["知識蒸留", "位置埋め込み"]),
-                        ("zh", ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"])):
-        terms = sphinx_course.glossary_terms((ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8"))
+    for lang, named in (
+        ("ja", ["知識蒸留", "位置埋め込み"]),
+        ("zh", ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"]),
+    ):
+        terms = sphinx_course.glossary_terms(
+            (ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8")
+        )
         assert set(named) <= set(terms), (lang, set(named) - set(terms))
 
 
@@ -314,17 +395,26 @@ def test_code_cells_fit_the_column(folder):
     for path in sorted((ROOT / folder).glob("*/*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] == "code":
-                long += [f"{path.relative_to(ROOT)}: {len(line)}: {line}"
-                         for line in "".join(cell["source"]).splitlines() if len(line) > CODE_COLUMN]
-    assert not long, f"{len(long)} code lines wider than {CODE_COLUMN} characters:\n" + "\n".join(long[:20])
+                long += [
+                    f"{path.relative_to(ROOT)}: {len(line)}: {line}"
+                    for line in "".join(cell["source"]).splitlines()
+                    if len(line) > CODE_COLUMN
+                ]
+    assert not long, f"{len(long)} code lines wider than {CODE_COLUMN} characters:\n" + "\n".join(
+        long[:20]
+    )
 
 
 def test_drop_scripts_removes_only_the_named_sources():
-    head = ('<script defer src="_static/scripts/fontawesome.js?digest=1"></script>\n'
-            '<link rel="preload" as="script" href="_static/scripts/bootstrap.js" />\n'
-            '<script src="../_static/searchtools.js"></script><script src="searchindex.js"></script>\n'
-            '<script src="_static/my-searchtools.js.bak"></script>')
-    out = sphinx_course.drop_scripts(head, "scripts/fontawesome.js", "searchtools.js", "searchindex.js")
+    head = (
+        '<script defer src="_static/scripts/fontawesome.js?digest=1"></script>\n'
+        '<link rel="preload" as="script" href="_static/scripts/bootstrap.js" />\n'
+        '<script src="../_static/searchtools.js"></script><script src="searchindex.js"></script>\n'
+        '<script src="_static/my-searchtools.js.bak"></script>'
+    )
+    out = sphinx_course.drop_scripts(
+        head, "scripts/fontawesome.js", "searchtools.js", "searchindex.js"
+    )
     assert "fontawesome" not in out and "/searchtools.js" not in out and "searchindex" not in out
     assert "bootstrap.js" in out and "my-searchtools.js.bak" in out
 
@@ -379,7 +469,10 @@ def test_display_tex_follows_sphinx_paragraph_and_split_rules():
         return nodes.math_block(text, text, nowrap=nowrap, number=None)
 
     assert katex_math.display_tex(block("a = b")) == "a = b"
-    assert katex_math.display_tex(block("a = b\n\nc = d")) == r"\begin{aligned}a = b\\c = d\end{aligned}"
+    assert (
+        katex_math.display_tex(block("a = b\n\nc = d"))
+        == r"\begin{aligned}a = b\\c = d\end{aligned}"
+    )
     assert katex_math.display_tex(block(r"a \\ b")) == r"\begin{split}a \\ b\end{split}"
     raw = r"\begin{align*} a &= b \end{align*}"
     assert katex_math.display_tex(block(raw, nowrap=True)) == raw
@@ -426,9 +519,11 @@ def test_a_figure_becomes_a_legible_svg_with_alt_text_in_the_readers_language():
 def test_unused_icon_rules_are_dropped_and_used_code_points_kept():
     import slim_static
 
-    css = ('a{color:red}.fa-bars:before{content:"\\f0c9"}.fa-unused:before{content:"\\f000"}'
-           '.fa-navicon:before,.fa-list:before{content:"\\f03a"}'
-           '.admonition:after{content:"\\f05a"}')
+    css = (
+        'a{color:red}.fa-bars:before{content:"\\f0c9"}.fa-unused:before{content:"\\f000"}'
+        '.fa-navicon:before,.fa-list:before{content:"\\f03a"}'
+        '.admonition:after{content:"\\f05a"}'
+    )
     slim, points = slim_static.slim_stylesheet(css, {"fa-bars", "fa-list"})
     assert ".fa-unused" not in slim and ".fa-bars:before" in slim and ".fa-list:before" in slim
     assert points == {0xF0C9, 0xF03A, 0xF05A}
@@ -437,14 +532,16 @@ def test_unused_icon_rules_are_dropped_and_used_code_points_kept():
 def test_scripts_are_deferred_in_their_order_and_settings_run_first():
     from urllib.parse import unquote
 
-    head = ('<script src="_static/documentation_options.js"></script>\n'
-            '<script>let toggleHintShow = "クリック";</script>\n'
-            '<script async src="a.js"></script>\n'
-            "<script>DOCUMENTATION_OPTIONS.pagename = 'x';</script>")
+    head = (
+        '<script src="_static/documentation_options.js"></script>\n'
+        '<script>let toggleHintShow = "クリック";</script>\n'
+        '<script async src="a.js"></script>\n'
+        "<script>DOCUMENTATION_OPTIONS.pagename = 'x';</script>"
+    )
     out = sphinx_course.defer_scripts(head)
     assert '<script defer src="_static/documentation_options.js"></script>' in out
-    assert '<script>let toggleHintShow = "クリック";</script>' in out   # a setting: runs at once
-    assert '<script async src="a.js"></script>' in out                 # already not blocking
+    assert '<script>let toggleHintShow = "クリック";</script>' in out  # a setting: runs at once
+    assert '<script async src="a.js"></script>' in out  # already not blocking
     deferred = re.findall(r'<script defer src="data:text/javascript;charset=utf-8,([^"]*)"', out)
     assert [unquote(d) for d in deferred] == ["DOCUMENTATION_OPTIONS.pagename = 'x';"]
     assert out.index("documentation_options.js") < out.index("data:text/javascript")

@@ -1,4 +1,5 @@
 """Serve the built site on 127.0.0.1 and drive Debian's Chromium through playwright."""
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,14 @@ SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 
@@ -31,7 +38,9 @@ def pytest_collection_modifyitems(items):
 def site() -> Path:
     """The built site; built by tools/build_site.py when it is not there yet."""
     if not (SITE / "index.html").exists():
-        subprocess.run([sys.executable, str(ROOT / "tools" / "build_site.py")], check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, str(ROOT / "tools" / "build_site.py")], check=True, cwd=ROOT
+        )
     return SITE
 
 
@@ -62,7 +71,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (tools/test.sh does)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium (tools/test.sh does)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

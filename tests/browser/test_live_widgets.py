@@ -8,6 +8,7 @@ Two layers:
 * every page of the built site (every edition) that holds a live widget: it mounts, every
   control changes the figure and its alt text, nothing is requested from outside, no error.
 """
+
 from __future__ import annotations
 
 import random
@@ -17,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from course_pkg.models.attention import scaled_dot_product_attention
 from course_pkg.teaching import live
 from course_pkg.teaching import widgets as W
-from course_pkg.models.attention import scaled_dot_product_attention
 from course_pkg.teaching.language import HTML_LANG, LANGS
 
 from .conftest import SITE
@@ -33,9 +34,12 @@ def _page(tmp: Path, name: str, explorer) -> str:
     lang = HTML_LANG[explorer.lang]
     body = live.page_html(explorer, with_script=True)
     path = tmp / f"{name}_{explorer.lang}.html"
-    path.write_text(f'<!DOCTYPE html><html lang="{lang}" data-content_root="./"><head><meta charset="utf-8">'
-                    '<meta name="viewport" content="width=device-width, initial-scale=1"><title>live</title>'
-                    f"</head><body><main>{body}</main></body></html>", encoding="utf-8")
+    path.write_text(
+        f'<!DOCTYPE html><html lang="{lang}" data-content_root="./"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>live</title>'
+        f"</head><body><main>{body}</main></body></html>",
+        encoding="utf-8",
+    )
     return path.as_uri()
 
 
@@ -47,12 +51,19 @@ class LivePage:
         self.page = self.context.new_page()
         self.errors, self.external = [], []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("console", lambda m: m.type == "error" and THEME_NOISE not in m.text
-                     and self.errors.append(m.text))
+        self.page.on(
+            "console",
+            lambda m: (
+                m.type == "error" and THEME_NOISE not in m.text and self.errors.append(m.text)
+            ),
+        )
         self.context.route("**/*", self._route)
         self.page.goto(url, wait_until="load")
-        self.page.wait_for_function("() => Array.from(document.querySelectorAll('.course-live'))"
-                                    ".every(e => e.dataset.ready)", timeout=15000)
+        self.page.wait_for_function(
+            "() => Array.from(document.querySelectorAll('.course-live'))"
+            ".every(e => e.dataset.ready)",
+            timeout=15000,
+        )
 
     def _route(self, route):
         url = route.request.url
@@ -64,25 +75,34 @@ class LivePage:
 
     def set(self, values: dict, index: int = 0) -> dict:
         """Move the controls of widget ``index``; return its state (numbers computed and drawn)."""
-        return self.page.evaluate("""([i, values]) => {
+        return self.page.evaluate(
+            """([i, values]) => {
             const live = document.querySelectorAll('.course-live')[i].courseLive;
             for (const [k, v] of Object.entries(values)) live.set(k, v);
             return live.state;
-        }""", [index, values])
+        }""",
+            [index, values],
+        )
 
     def drawn(self, index: int = 0, heatmap: int = 0) -> list:
         """The values kept on the cells of one drawn heatmap, as a matrix."""
-        return self.page.evaluate("""([i, j]) => {
+        return self.page.evaluate(
+            """([i, j]) => {
             const g = document.querySelectorAll('.course-live')[i].querySelectorAll('.cl-heatmap')[j];
             if (g.dataset.values) return JSON.parse(g.dataset.values);
             const cols = +g.dataset.cols, v = Array.from(g.children).map(r => +r.dataset.v), out = [];
             for (let r = 0; r < v.length / cols; r++) out.push(v.slice(r * cols, r * cols + cols));
             return out;
-        }""", [index, heatmap])
+        }""",
+            [index, heatmap],
+        )
 
     def alt(self, index: int = 0) -> str:
-        return self.page.evaluate("i => document.querySelectorAll('.course-live')[i]"
-                                  ".querySelector('.cl-figure').getAttribute('aria-label')", index)
+        return self.page.evaluate(
+            "i => document.querySelectorAll('.course-live')[i]"
+            ".querySelector('.cl-figure').getAttribute('aria-label')",
+            index,
+        )
 
     def close(self):
         assert not self.errors, f"page errors: {self.errors}"
@@ -138,6 +158,7 @@ def _package_state(w, values: dict) -> dict:
 
 # --- attention -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_attention_page_matches_the_package(browser, tmp_path, lang):
     w = W.attention_explorer(scaled_dot_product_attention, lang=lang)
@@ -153,10 +174,16 @@ def test_attention_page_matches_the_package(browser, tmp_path, lang):
                 np.testing.assert_allclose(got, want["ref_weights"], atol=TOL, rtol=0)
             np.testing.assert_allclose(state["output"], want["ref_output"], atol=TOL, rtol=0)
             assert state["factor"] == pytest.approx(want["factor"], abs=1e-12)
-            worst = max(worst, float(np.abs(np.array(state["weights"]) - want["ref_weights"]).max()),
-                        float(np.abs(np.array(state["output"]) - want["ref_output"]).max()))
+            worst = max(
+                worst,
+                float(np.abs(np.array(state["weights"]) - want["ref_weights"]).max()),
+                float(np.abs(np.array(state["output"]) - want["ref_output"]).max()),
+            )
             alt = page.alt()
-            assert f"{want['query']}" in alt and W.tr(W.MESSAGES, f"mask_{values['mask']}", lang) in alt
+            assert (
+                f"{want['query']}" in alt
+                and W.tr(W.MESSAGES, f"mask_{values['mask']}", lang) in alt
+            )
             seen_alts.add(alt)
         assert len(seen_alts) > 20, "the alt text does not follow the state"
         print(f"attention/{lang}: {len(settings)} settings, largest difference {worst:.3g}")
@@ -177,14 +204,25 @@ def test_attention_page_keyboard_and_phone(browser, tmp_path, shots):
         assert state["redraws"] == before + 1 and state["state"]["query"] == 4
         p.get_by_label(W.tr(W.MESSAGES, "mask_none", "zh"), exact=True).focus()
         p.keyboard.press("ArrowRight")  # radio buttons: the arrow keys choose
-        assert p.evaluate("() => document.querySelector('.course-live').courseLive.state.mask") == "causal"
+        assert (
+            p.evaluate("() => document.querySelector('.course-live').courseLive.state.mask")
+            == "causal"
+        )
         p.keyboard.press("Tab")
         p.get_by_label(W.tr(W.MESSAGES, "scale", "zh"), exact=True).press("Space")
-        assert p.evaluate("() => document.querySelector('.course-live').courseLive.state.scaled") is False
+        assert (
+            p.evaluate("() => document.querySelector('.course-live').courseLive.state.scaled")
+            is False
+        )
         # 390 px: nothing wider than the screen, no slider narrower than 8 rem.
-        assert p.evaluate("() => document.querySelector('.course-live').getBoundingClientRect().right") <= 390
-        widths = p.evaluate("() => Array.from(document.querySelectorAll('.course-live input[type=range]'))"
-                            ".map(e => e.getBoundingClientRect().width)")
+        assert (
+            p.evaluate("() => document.querySelector('.course-live').getBoundingClientRect().right")
+            <= 390
+        )
+        widths = p.evaluate(
+            "() => Array.from(document.querySelectorAll('.course-live input[type=range]'))"
+            ".map(e => e.getBoundingClientRect().width)"
+        )
         assert widths and min(widths) >= 100, widths
         p.screenshot(path=str(shots / "live_attention_zh_390.png"), full_page=True)
     finally:
@@ -217,32 +255,54 @@ def test_every_live_widget_of_the_site_moves(browser, server, shots, lang, page)
         n = p.locator(".course-live").count()
         assert n >= 1
         for i in range(n):
-            bundle = p.evaluate("i => document.querySelectorAll('.course-live')[i].courseLive.bundle", i)
+            bundle = p.evaluate(
+                "i => document.querySelectorAll('.course-live')[i].courseLive.bundle", i
+            )
             assert bundle["lang"] == lang
             if lang == "en":  # labels, read-outs, alt text and note are English
-                shown = p.evaluate("i => document.querySelectorAll('.course-live')[i].innerText", i) + visit.alt(i)
+                shown = p.evaluate(
+                    "i => document.querySelectorAll('.course-live')[i].innerText", i
+                ) + visit.alt(i)
                 assert not CJK.search(shown), shown
             for c in bundle["controls"]:
-                figure = p.evaluate("i => document.querySelectorAll('.course-live')[i]"
-                                    ".querySelector('.cl-figure').innerHTML", i)
+                figure = p.evaluate(
+                    "i => document.querySelectorAll('.course-live')[i]"
+                    ".querySelector('.cl-figure').innerHTML",
+                    i,
+                )
                 alt = visit.alt(i)
                 # Move it to another value it offers now (its range may follow another control).
-                p.evaluate("""([i, name]) => {
+                p.evaluate(
+                    """([i, name]) => {
                     const live = document.querySelectorAll('.course-live')[i].courseLive, c = live.controls[name];
                     const input = c.node.querySelector('input[type=range]'), now = c.get();
                     if (input) return live.set(name, c.valueAt((+input.value + 1) % (+input.max + 1)));
                     if (c.spec.kind === 'check') return live.set(name, !now);
                     live.set(name, c.spec.options.map(o => o[1]).find(v => v !== now));
-                }""", [i, c["name"]])
-                after = p.evaluate("i => document.querySelectorAll('.course-live')[i]"
-                                   ".querySelector('.cl-figure').innerHTML", i)
+                }""",
+                    [i, c["name"]],
+                )
+                after = p.evaluate(
+                    "i => document.querySelectorAll('.course-live')[i]"
+                    ".querySelector('.cl-figure').innerHTML",
+                    i,
+                )
                 assert after != figure or visit.alt(i) != alt, f"{c['name']} changed nothing"
-            link = p.evaluate("i => document.querySelectorAll('.course-live')[i].querySelector('.cl-note a').href", i)
+            link = p.evaluate(
+                "i => document.querySelectorAll('.course-live')[i].querySelector('.cl-note a').href",
+                i,
+            )
             assert link.endswith(".ipynb") and page[:-5] in link
-        weight = p.evaluate("() => Array.from(document.querySelectorAll('.course-live script, script:not([src])'))"
-                            ".reduce((a, s) => a + new Blob([s.textContent]).size, 0)")
-        assert weight <= 150_000 * n, f"{weight} bytes of live widget script and data for {n} widget(s)"
-        p.screenshot(path=str(shots / f"live_{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True)
+        weight = p.evaluate(
+            "() => Array.from(document.querySelectorAll('.course-live script, script:not([src])'))"
+            ".reduce((a, s) => a + new Blob([s.textContent]).size, 0)"
+        )
+        assert weight <= 150_000 * n, (
+            f"{weight} bytes of live widget script and data for {n} widget(s)"
+        )
+        p.screenshot(
+            path=str(shots / f"live_{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True
+        )
     finally:
         visit.close()
 
@@ -257,19 +317,31 @@ def _status_lines(w) -> list[str]:
 
 
 def _page_lines(page, index: int = 0) -> list[str]:
-    return page.page.evaluate("i => Array.from(document.querySelectorAll('.course-live')[i]"
-                              ".querySelectorAll('.cl-status div')).map(d => d.textContent)", index)
+    return page.page.evaluate(
+        "i => Array.from(document.querySelectorAll('.course-live')[i]"
+        ".querySelectorAll('.cl-status div')).map(d => d.textContent)",
+        index,
+    )
 
 
 # --- head splitter ---------------------------------------------------------------------------
+
 
 def _no_transpose(x, num_heads):
     B, N, D = x.shape
     return x.reshape(B, num_heads, N, D // num_heads)
 
 
-@pytest.mark.parametrize("lang,fn", [("ja", "split_heads"), ("zh", "split_heads"), ("en", "split_heads"),
-                                     ("ja", "no_transpose"), ("en", "no_transpose")])
+@pytest.mark.parametrize(
+    "lang,fn",
+    [
+        ("ja", "split_heads"),
+        ("zh", "split_heads"),
+        ("en", "split_heads"),
+        ("ja", "no_transpose"),
+        ("en", "no_transpose"),
+    ],
+)
 def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
     from course_pkg.models.attention import merge_heads, split_heads
 
@@ -284,7 +356,9 @@ def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
             assert (state["dim"], state["heads"]) == (want["dim"], want["heads"])
             np.testing.assert_array_equal(state["receiver"], want["receiver"])
             assert state["mixed"] == want["mixed"]
-            np.testing.assert_array_equal(np.array(state["blocks"])[None] + 0, np.asarray(want["split"]) % want["dim"])
+            np.testing.assert_array_equal(
+                np.array(state["blocks"])[None] + 0, np.asarray(want["split"]) % want["dim"]
+            )
             assert _page_lines(page) == _status_lines(w)  # the same read-outs, word for word
             alts.add(page.alt())
         assert len(alts) >= 10
@@ -293,6 +367,7 @@ def test_head_splitter_page_matches_the_package(browser, tmp_path, lang, fn):
 
 
 # --- positional ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_positional_page_matches_the_package(browser, tmp_path, lang):
@@ -305,9 +380,17 @@ def test_positional_page_matches_the_package(browser, tmp_path, lang):
         for values in _settings(w.spec, 24):
             state = page.set(values)
             want = _package_state(w, values)
-            assert (state["dim"], state["column"], state["position"]) == (want["dim"], want["column"], want["position"])
-            for got, ref in ((state["pe"], want["ref_pe"]), (page.drawn(0, 0), want["ref_pe"]),
-                             (state["similarity"], want["similarity"]), (page.drawn(0, 1), want["similarity"])):
+            assert (state["dim"], state["column"], state["position"]) == (
+                want["dim"],
+                want["column"],
+                want["position"],
+            )
+            for got, ref in (
+                (state["pe"], want["ref_pe"]),
+                (page.drawn(0, 0), want["ref_pe"]),
+                (state["similarity"], want["similarity"]),
+                (page.drawn(0, 1), want["similarity"]),
+            ):
                 np.testing.assert_allclose(np.array(got), ref, atol=TOL, rtol=0)
                 worst = max(worst, float(np.abs(np.array(got) - ref).max()))
             assert f"{want['column']}" in page.alt() and f"{want['position']}" in page.alt()
@@ -317,6 +400,7 @@ def test_positional_page_matches_the_package(browser, tmp_path, lang):
 
 
 # --- patch explorer --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_patch_page_matches_the_package(browser, tmp_path, lang):
@@ -330,7 +414,9 @@ def test_patch_page_matches_the_package(browser, tmp_path, lang):
     photos = {}
     try:
         settings = _settings(w.spec, 24)
-        assert any(v["patch_size"] == 7 for v in settings) and any(v["patch_size"] == 16 for v in settings)
+        assert any(v["patch_size"] == 7 for v in settings) and any(
+            v["patch_size"] == 16 for v in settings
+        )
         for values in settings:
             state = page.set(values)
             want = _package_state(w, values)
@@ -340,18 +426,25 @@ def test_patch_page_matches_the_package(browser, tmp_path, lang):
                 continue
             assert state["patch"] == want["patch"]
             name = values["image"]
-            if name not in photos:  # the page's photo: the package's, 8 bits a channel (lossless PNG)
-                photos[name] = torch.from_numpy(live.quantized(sample_image(name, w.image_size))).float()
+            if (
+                name not in photos
+            ):  # the page's photo: the package's, 8 bits a channel (lossless PNG)
+                photos[name] = torch.from_numpy(
+                    live.quantized(sample_image(name, w.image_size))
+                ).float()
             ref = patchify(photos[name].unsqueeze(0).double(), values["patch_size"])[0].numpy()
             np.testing.assert_allclose(state["patches"], ref, atol=TOL, rtol=0)
             # and the page's photo is the package's to within half an 8-bit step
-            assert np.abs(np.asarray(state["patches"]) - want["ref_patches"]).max() <= 0.5 / 255 + 1e-7
+            assert (
+                np.abs(np.asarray(state["patches"]) - want["ref_patches"]).max() <= 0.5 / 255 + 1e-7
+            )
             assert str(want["patch"]) in page.alt()
     finally:
         page.close()
 
 
 # --- masking explorer ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_masking_page_matches_the_package(browser, tmp_path, lang):
@@ -370,10 +463,19 @@ def test_masking_page_matches_the_package(browser, tmp_path, lang):
             np.testing.assert_array_equal(state["mask"], want["mask"])
             assert state["kept"] == want["kept"] == want["expected_kept"]
             np.testing.assert_array_equal(state["digit_mask"], want["digit_mask"])
-            np.testing.assert_allclose(state["reconstruction"], want["reconstruction"][0], atol=TOL, rtol=0)
-            np.testing.assert_allclose(page.drawn(0, 2), want["reconstruction"][0], atol=TOL, rtol=0)
-            np.testing.assert_allclose(state["digit_masked"], want["digit_masked"][0], atol=TOL, rtol=0)
-            worst = max(worst, float(np.abs(np.array(state["reconstruction"]) - want["reconstruction"][0]).max()))
+            np.testing.assert_allclose(
+                state["reconstruction"], want["reconstruction"][0], atol=TOL, rtol=0
+            )
+            np.testing.assert_allclose(
+                page.drawn(0, 2), want["reconstruction"][0], atol=TOL, rtol=0
+            )
+            np.testing.assert_allclose(
+                state["digit_masked"], want["digit_masked"][0], atol=TOL, rtol=0
+            )
+            worst = max(
+                worst,
+                float(np.abs(np.array(state["reconstruction"]) - want["reconstruction"][0]).max()),
+            )
             assert _page_lines(page)[0] == _status_lines(w)[0]
             assert str(want["kept"]) in page.alt()
         print(f"masking/{lang}: largest difference {worst:.3g}")

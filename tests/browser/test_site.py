@@ -1,4 +1,5 @@
 """The website as a reader sees it: every page of every edition in headless Chromium."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,9 @@ def _pages(lang: str) -> list[str]:
 def _all_pages():
     if not (SITE / "index.html").exists():
         return [pytest.param("ja", "00_start.html", id="site-not-built-yet")]
-    return [pytest.param(lang, page, id=f"{lang}/{page}") for lang in LANGS for page in _pages(lang)]
+    return [
+        pytest.param(lang, page, id=f"{lang}/{page}") for lang in LANGS for page in _pages(lang)
+    ]
 
 
 class Visit:
@@ -41,7 +44,9 @@ class Visit:
         self.external, self.failed, self.errors = [], [], []
         self.context.route("**/*", self._route)
         self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} -> {r.status}"))
+        self.page.on(
+            "response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} -> {r.status}")
+        )
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.response = self.page.goto(url, wait_until="load")
         self.page.wait_for_load_state("networkidle")
@@ -73,26 +78,35 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
         # without an error mark, and no math engine is downloaded.
         n_math = p.locator("span.math, div.math").count()
         if n_math:
-            bare = p.evaluate("Array.from(document.querySelectorAll('span.math, div.math'))"
-                              ".filter(e => !e.querySelector('.katex .katex-mathml math')).length")
+            bare = p.evaluate(
+                "Array.from(document.querySelectorAll('span.math, div.math'))"
+                ".filter(e => !e.querySelector('.katex .katex-mathml math')).length"
+            )
             assert bare == 0, f"{bare} of {n_math} formulas are not rendered"
             assert p.locator(".katex-error").count() == 0, "KaTeX reported a TeX error"
-        assert not p.evaluate("Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)).length")
+        assert not p.evaluate(
+            "Array.from(document.scripts).filter(s => /mathjax/i.test(s.src)).length"
+        )
         # Figures: every image is loaded.
         broken = p.evaluate(
-            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+            "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+        )
         assert not broken, f"images that did not load: {broken}"
         # Widgets: embedded widget state renders into live controls.
         if p.locator("script[type='application/vnd.jupyter.widget-state+json']").count():
-            p.wait_for_selector(".jupyter-widgets, .widget-box, .widget-slider", state="attached",
-                                timeout=15000)
+            p.wait_for_selector(
+                ".jupyter-widgets, .widget-box, .widget-slider", state="attached", timeout=15000
+            )
         # Exercise pages are executed with the stubs in place: each widget falls back to the
         # reference, so the page shows its initial view as a figure (a live widget's SVG, see
         # test_live_widgets.py), not a traceback alone.
         if page.startswith("exercises/"):
-            p.wait_for_function("() => Array.from(document.querySelectorAll('.cell_output img'))"
-                                ".some(i => i.complete && i.naturalWidth > 0)"
-                                " || !!document.querySelector('.course-live[data-ready=\"1\"] svg')", timeout=15000)
+            p.wait_for_function(
+                "() => Array.from(document.querySelectorAll('.cell_output img'))"
+                ".some(i => i.complete && i.naturalWidth > 0)"
+                " || !!document.querySelector('.course-live[data-ready=\"1\"] svg')",
+                timeout=15000,
+            )
         # Markdown that did not render: literal ** in the text a reader sees (outside code).
         raw = p.evaluate("""() => {
             const walker = document.createTreeWalker(document.querySelector('main') || document.body,
@@ -118,10 +132,16 @@ def test_page_as_a_reader_sees_it(browser, server, shots, lang, page):
         assert [s["text"] for s in switch] == [LANG_NAMES[lang_] for lang_ in LANGS], switch
         assert [s["lang"] for s in switch] == [HTML_LANG[lang_] for lang_ in LANGS], switch
         assert [s["current"] for s in switch] == [lang_ == lang for lang_ in LANGS], switch
-        assert not [s["text"] for s in switch if s["covered"]], "the language switch is covered by another element"
+        assert not [s["text"] for s in switch if s["covered"]], (
+            "the language switch is covered by another element"
+        )
         depth = "../" * (page.count("/") + 1)
-        assert [s["href"] for s in switch if not s["current"]] == [f"{depth}{o}/{page}" for o in LANGS if o != lang]
-        visit.page.screenshot(path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True)
+        assert [s["href"] for s in switch if not s["current"]] == [
+            f"{depth}{o}/{page}" for o in LANGS if o != lang
+        ]
+        visit.page.screenshot(
+            path=str(shots / f"{lang}_{page.replace('/', '_')[:-5]}.png"), full_page=True
+        )
         visit.assert_clean()
         # The switch lands on the same page of another edition (the next one; each is tested by
         # the page of the edition before it).
@@ -142,14 +162,19 @@ def _next_edition(lang: str) -> str:
 def test_root_page_offers_every_edition(browser, server, shots):
     visit = Visit(browser, f"{server}/index.html")
     try:
-        links = visit.page.eval_on_selector_all("a.lang", "els => els.map(e => e.getAttribute('href'))")
+        links = visit.page.eval_on_selector_all(
+            "a.lang", "els => els.map(e => e.getAttribute('href'))"
+        )
         assert [h.split("/")[0] for h in links] == list(LANGS), links
         visit.page.screenshot(path=str(shots / "root.png"))
         # networkidle: the favicon is fetched after "load"; leaving earlier aborts its request
         visit.page.wait_for_load_state("networkidle")
         for lang, href in zip(LANGS, links):
             visit.page.goto(f"{server}/{href}", wait_until="networkidle")
-            assert visit.page.title() and visit.page.evaluate("document.documentElement.lang") == HTML_LANG[lang]
+            assert (
+                visit.page.title()
+                and visit.page.evaluate("document.documentElement.lang") == HTML_LANG[lang]
+            )
         visit.assert_clean()
     finally:
         visit.close()
@@ -159,9 +184,11 @@ def test_root_page_offers_every_edition(browser, server, shots):
 
 # Compound terms the word splitters of the build used to cut apart (issue 11), per edition;
 # English ones in another form than the text's (plural, other case), which stemming must match.
-NAMED_TERMS = {"ja": ["知識蒸留", "位置埋め込み", "セルフアテンション", "パッチ"],
-               "zh": ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"],
-               "en": ["Self-attention", "position embeddings", "knowledge distillation", "patches"]}
+NAMED_TERMS = {
+    "ja": ["知識蒸留", "位置埋め込み", "セルフアテンション", "パッチ"],
+    "zh": ["自注意力", "图像块", "交叉注意力", "位置嵌入", "知识蒸馏"],
+    "en": ["Self-attention", "position embeddings", "knowledge distillation", "patches"],
+}
 
 _SEARCH_JS = """terms => terms.map(term => {
     const [q, search, excluded, highlight, objects] = Search._parseQuery(term);
@@ -193,7 +220,9 @@ def _glossary_terms(lang: str) -> list[str]:
     import sphinx_course
 
     markdown = (ROOT / "book" / lang / "glossary.md").read_text(encoding="utf-8")
-    return english_glossary_terms(markdown) if lang == "en" else sphinx_course.glossary_terms(markdown)
+    return (
+        english_glossary_terms(markdown) if lang == "en" else sphinx_course.glossary_terms(markdown)
+    )
 
 
 def english_glossary_terms(markdown: str) -> list[str]:
@@ -216,12 +245,16 @@ def _holds(lang: str, text: str, term: str) -> bool:
     in English."""
     if lang != "en":
         return term in text
-    return re.search(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", text, re.IGNORECASE) is not None
+    return (
+        re.search(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", text, re.IGNORECASE) is not None
+    )
 
 
 def _open_search(browser, server, lang: str, query: str = ""):
     visit = Visit(browser, f"{server}/{lang}/search.html" + (f"?q={query}" if query else ""))
-    visit.page.wait_for_function("() => typeof Search !== 'undefined' && Search.hasIndex()", timeout=20000)
+    visit.page.wait_for_function(
+        "() => typeof Search !== 'undefined' && Search.hasIndex()", timeout=20000
+    )
     return visit
 
 
@@ -247,11 +280,16 @@ def test_search_finds_every_glossary_term(browser, server, lang):
                 problems.append(f"{term!r}: not found on {missed}")
             # Issue 11's rule: the chapter whose title holds the term (exercise pages repeat the
             # chapters' titles: "Exercise 01: implement scaled dot-product attention").
-            titled = [d for d, (title, _) in prose.items()
-                      if not d.startswith("exercises/") and _holds(lang, title, term)]
+            titled = [
+                d
+                for d, (title, _) in prose.items()
+                if not d.startswith("exercises/") and _holds(lang, title, term)
+            ]
             top = found[term][:3]
             if titled and not set(top) & set(titled):
-                problems.append(f"{term!r}: top three {top} hold none of the pages titled with it {titled}")
+                problems.append(
+                    f"{term!r}: top three {top} hold none of the pages titled with it {titled}"
+                )
         assert not problems, f"{len(problems)} of {len(terms)} terms: {problems}"
         visit.assert_clean()
     finally:
@@ -270,9 +308,11 @@ def test_search_results_read_well_and_the_switch_keeps_the_query(browser, server
         try:
             p = visit.page
             p.wait_for_selector("#search-results ul.search li", timeout=20000)
-            p.wait_for_function("() => document.querySelectorAll('#search-results li p.context').length"
-                                " >= Math.min(3, document.querySelectorAll('#search-results li').length)",
-                                timeout=20000)
+            p.wait_for_function(
+                "() => document.querySelectorAll('#search-results li p.context').length"
+                " >= Math.min(3, document.querySelectorAll('#search-results li').length)",
+                timeout=20000,
+            )
             snippets = p.locator("#search-results li p.context").all_inner_texts()
             assert snippets, f"no snippets for {term!r}"
             raw = [s for s in snippets if _is_raw(s)]
@@ -283,8 +323,9 @@ def test_search_results_read_well_and_the_switch_keeps_the_query(browser, server
             p.screenshot(path=str(shots / f"{lang}_search_{term}.png"))
             visit.assert_clean()
             hrefs = p.eval_on_selector_all("a.course-lang-switch", "els => els.map(a => a.href)")
-            assert len(hrefs) == len(LANGS) - 1 and all(parse_qs(urlparse(h).query).get("q") == [term]
-                                                        for h in hrefs), hrefs
+            assert len(hrefs) == len(LANGS) - 1 and all(
+                parse_qs(urlparse(h).query).get("q") == [term] for h in hrefs
+            ), hrefs
             p.click(f"a.course-lang-switch[hreflang='{HTML_LANG[other]}']")
             p.wait_for_load_state("load")
             url = urlparse(p.url)
@@ -309,8 +350,11 @@ WIDTHS = (390, 1280)
 
 
 def _all_pages_at_widths():
-    return [pytest.param(*p.values, width, id=f"{p.id}@{width}")
-            for p in _all_pages() for width in WIDTHS]
+    return [
+        pytest.param(*p.values, width, id=f"{p.id}@{width}")
+        for p in _all_pages()
+        for width in WIDTHS
+    ]
 
 
 def _check_navigation(p, width: int) -> list[str]:
@@ -319,13 +363,17 @@ def _check_navigation(p, width: int) -> list[str]:
     toggle = p.locator(".bd-header-article .primary-toggle")
     if not toggle.is_visible():
         return ["the ☰ button is not visible"]
-    sidebar_links = "#pst-primary-sidebar nav.bd-docs-nav a, #pst-primary-sidebar-modal nav.bd-docs-nav a"
+    sidebar_links = (
+        "#pst-primary-sidebar nav.bd-docs-nav a, #pst-primary-sidebar-modal nav.bd-docs-nav a"
+    )
     if width < 992:  # phones: the chapter list is a modal dialog
         if p.locator(sidebar_links).first.is_visible():
             problems.append("the chapter list is shown before ☰ is pressed")
         toggle.click()
         try:
-            p.wait_for_function("() => document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000)
+            p.wait_for_function(
+                "() => document.querySelector('#pst-primary-sidebar-modal').open", timeout=3000
+            )
         except Exception:
             return problems + ["☰ did not open the chapter list"]
         if not p.locator("#pst-primary-sidebar-modal nav.bd-docs-nav a").first.is_visible():
@@ -350,16 +398,22 @@ def _check_navigation(p, width: int) -> list[str]:
         if secondary.is_visible():
             secondary.click()
             try:
-                p.wait_for_function("() => document.querySelector('#pst-secondary-sidebar-modal').open",
-                                    timeout=3000)
-                if not p.locator("#pst-secondary-sidebar-modal #pst-page-toc-nav a").first.is_visible():
+                p.wait_for_function(
+                    "() => document.querySelector('#pst-secondary-sidebar-modal').open",
+                    timeout=3000,
+                )
+                if not p.locator(
+                    "#pst-secondary-sidebar-modal #pst-page-toc-nav a"
+                ).first.is_visible():
                     problems.append("the contents opened without visible links")
                 p.keyboard.press("Escape")
                 p.wait_for_timeout(200)
             except Exception:
                 problems.append("the contents button did not open the page's contents")
         elif not p.locator("#pst-page-toc-nav a").first.is_visible():
-            problems.append("the page's contents are neither shown nor reachable by a visible button")
+            problems.append(
+                "the page's contents are neither shown nor reachable by a visible button"
+            )
     return problems
 
 
@@ -456,9 +510,12 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page,
 
 # --- PDF handouts ---------------------------------------------------------------------------
 
+
 def _notebook_pages(lang: str) -> list[str]:
     sources = SITE / lang / "_sources"
-    return sorted(p.relative_to(sources).as_posix()[: -len(".ipynb")] for p in sources.rglob("*.ipynb"))
+    return sorted(
+        p.relative_to(sources).as_posix()[: -len(".ipynb")] for p in sources.rglob("*.ipynb")
+    )
 
 
 def _squeeze(text: str) -> str:
@@ -483,8 +540,9 @@ def test_every_chapter_and_exercise_has_a_searchable_pdf(browser, server, lang):
         visit = Visit(browser, f"{server}/{lang}/{name}.html")
         try:
             p = visit.page
-            href = p.eval_on_selector_all(".dropdown-download-buttons a[href$='.pdf']",
-                                          "els => els.map(e => e.href)")
+            href = p.eval_on_selector_all(
+                ".dropdown-download-buttons a[href$='.pdf']", "els => els.map(e => e.href)"
+            )
             title = p.locator("article h1").first.inner_text().replace("#", "").strip()
             code = p.eval_on_selector_all(".cell_input pre", "els => els.map(e => e.textContent)")
         finally:
@@ -494,8 +552,12 @@ def test_every_chapter_and_exercise_has_a_searchable_pdf(browser, server, lang):
             continue
         pdf = SITE / lang / "_pdf" / f"{name}.pdf"
         # -raw: text in the order the page draws it (a wrapped heading stays in one piece)
-        text = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
-                              text=True, check=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-raw", "-enc", "UTF-8", str(pdf), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         flat = _squeeze(text)
         # The chapter number ("1.") is a text run of its own in the printed heading.
         if _squeeze(re.sub(r"^\d+\.\s*", "", title)) not in flat:

@@ -1,4 +1,5 @@
 """Helpers shared by the exercise tests: paths and the graded cells of a solution notebook."""
+
 from __future__ import annotations
 
 import json

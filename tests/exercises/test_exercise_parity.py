@@ -1,4 +1,5 @@
 """Parity of the editions' solutions and exercises: same files, identical code cells, own-language prose."""
+
 from __future__ import annotations
 
 import re
@@ -10,7 +11,9 @@ from ._nb import ASSIGNMENTS, EXERCISES, LANGS, SOLUTIONS, code_cells, load, sou
 KANA = re.compile(r"[\u3040-\u30ff]")
 CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
-QUOTED = re.compile(r"「[^」]*」|“[^”]*”|\*\*[^*]*\*\*|`[^`]*`|\$[^$]*\$")  # quotes, terms, code, math
+QUOTED = re.compile(
+    r"「[^」]*」|“[^”]*”|\*\*[^*]*\*\*|`[^`]*`|\$[^$]*\$"
+)  # quotes, terms, code, math
 
 
 def in_own_language(lang: str, prose: str) -> bool:
@@ -27,7 +30,9 @@ def in_own_language(lang: str, prose: str) -> bool:
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("root", [SOLUTIONS, EXERCISES], ids=["solutions", "exercises"])
 def test_same_files_in_every_edition(root, lang):
-    assert sorted(p.name for p in (root / lang).glob("*.ipynb")) == [f"{a}.ipynb" for a in ASSIGNMENTS]
+    assert sorted(p.name for p in (root / lang).glob("*.ipynb")) == [
+        f"{a}.ipynb" for a in ASSIGNMENTS
+    ]
 
 
 @pytest.mark.parametrize("lang", LANGS[1:])
@@ -44,15 +49,27 @@ def test_code_cells_identical_prose_in_own_language(root, assignment, lang):
     for edition, nb in ((LANGS[0], first), (lang, other)):
         assert nb["metadata"]["course"] == {"lang": edition, "assignment": assignment}
         prose = "\n".join(source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
-        assert in_own_language(edition, prose), f"{root.name}/{edition}/{assignment}: prose not in {edition}"
+        assert in_own_language(edition, prose), (
+            f"{root.name}/{edition}/{assignment}: prose not in {edition}"
+        )
 
 
-@pytest.mark.parametrize("lang,prose,expected", [
-    ("ja", "パッチに分ける", True), ("zh", "切成 patch", True), ("zh", "パッチ", False),
-    ("en", "Split the image into patches and flatten each one.", True),
-    ("en", "The note says 「画像をパッチに分ける」 (split the image into patches), which is right.", True),
-    ("en", "画像をパッチに分ける。各パッチを平坦化する。", False), ("ja", "Split the image", False),
-])
+@pytest.mark.parametrize(
+    "lang,prose,expected",
+    [
+        ("ja", "パッチに分ける", True),
+        ("zh", "切成 patch", True),
+        ("zh", "パッチ", False),
+        ("en", "Split the image into patches and flatten each one.", True),
+        (
+            "en",
+            "The note says 「画像をパッチに分ける」 (split the image into patches), which is right.",
+            True,
+        ),
+        ("en", "画像をパッチに分ける。各パッチを平坦化する。", False),
+        ("ja", "Split the image", False),
+    ],
+)
 def test_the_language_check_itself(lang, prose, expected):
     assert in_own_language(lang, prose) == expected
 

@@ -1,4 +1,5 @@
 """The exercise generator: regions, hints, tags, determinism, staleness, marker errors."""
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,23 @@ CELL = """def f(x):
 
 
 def _nb(cells, lang="ja"):
-    return {"cells": cells, "metadata": {"course": {"lang": lang, "assignment": "99_demo"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    return {
+        "cells": cells,
+        "metadata": {"course": {"lang": lang, "assignment": "99_demo"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def _code(src, outputs=None, count=None, cid="c"):
-    return {"cell_type": "code", "id": cid, "metadata": {}, "source": src,
-            "outputs": outputs or [], "execution_count": count}
+    return {
+        "cell_type": "code",
+        "id": cid,
+        "metadata": {},
+        "source": src,
+        "outputs": outputs or [],
+        "execution_count": count,
+    }
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -46,7 +57,9 @@ def test_region_replaced_hints_kept_at_indentation(lang):
     assert gen.tr(gen.MESSAGES, "stub", lang=lang) in lines[4]
     ns = {}
     exec(new, ns)
-    with pytest.raises(NotImplementedError, match=re.escape(gen.tr(gen.MESSAGES, "stub", lang=lang))):
+    with pytest.raises(
+        NotImplementedError, match=re.escape(gen.tr(gen.MESSAGES, "stub", lang=lang))
+    ):
         ns["f"](1)
 
 
@@ -56,11 +69,14 @@ def test_stub_message_differs_per_language():
     assert ja != zh
 
 
-@pytest.mark.parametrize("src, fragment", [
-    ("x = 1\n# BEGIN SOLUTION\nx = 2\n", "without a matching '# END SOLUTION'"),
-    ("x = 1\n# END SOLUTION\n", "without a matching '# BEGIN SOLUTION'"),
-    ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "nested"),
-])
+@pytest.mark.parametrize(
+    "src, fragment",
+    [
+        ("x = 1\n# BEGIN SOLUTION\nx = 2\n", "without a matching '# END SOLUTION'"),
+        ("x = 1\n# END SOLUTION\n", "without a matching '# BEGIN SOLUTION'"),
+        ("# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION\n", "nested"),
+    ],
+)
 def test_unbalanced_markers_name_notebook_and_cell(src, fragment):
     nb = _nb([_code("print(0)", cid="a"), _code(src, cid="b")])
     with pytest.raises(gen.MarkerError) as err:
@@ -71,8 +87,13 @@ def test_unbalanced_markers_name_notebook_and_cell(src, fragment):
 
 def test_tags_outputs_and_counts():
     out = [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
-    nb = _nb([_code("print(1)", out, 3, "a"), _code(CELL, out, 4, "b"),
-              {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# t"}])
+    nb = _nb(
+        [
+            _code("print(1)", out, 3, "a"),
+            _code(CELL, out, 4, "b"),
+            {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# t"},
+        ]
+    )
     ex = gen.make_exercise(nb, "x/ja/99_demo.ipynb")
     a, b, m = ex["cells"]
     assert a["outputs"] == [] and b["outputs"] == []
@@ -130,8 +151,21 @@ def test_modified_solution_is_detected_as_stale(tmp_path):
 def test_cli_check_exits_1_with_list(tmp_path):
     src, out = tmp_path / "s", tmp_path / "e"
     shutil.copytree(SOLUTIONS / "ja", src / "ja")
-    proc = subprocess.run([sys.executable, "-m", "course_pkg.exercises", "check", "--src", str(src),
-                           "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "course_pkg.exercises",
+            "check",
+            "--src",
+            str(src),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert proc.returncode == 1
     assert "missing:" in proc.stderr and "01_attention.ipynb" in proc.stderr
 
@@ -152,8 +186,12 @@ def test_committed_exercise_has_stubs_and_no_solution(assignment):
         n_regions = sum(src.count(gen.BEGIN) for src in code_cells(sol))
         stubs = sum(src.count("raise NotImplementedError(") for src in code_cells(ex))
         assert n_regions >= 1 and stubs == n_regions
-        hints = [line.strip() for src in code_cells(sol) for line in src.split("\n")
-                 if line.strip().startswith(gen.HINT)]
+        hints = [
+            line.strip()
+            for src in code_cells(sol)
+            for line in src.split("\n")
+            if line.strip().startswith(gen.HINT)
+        ]
         ex_text = "\n".join(code_cells(ex))
         assert all(h in ex_text for h in hints)
         assert gen.BEGIN not in ex_text and gen.END not in ex_text

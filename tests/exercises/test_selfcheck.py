@@ -1,5 +1,6 @@
 """Self-check: correct functions pass, the report reads well, inputs are copied; the wrong
 implementations of the corpus are in test_bugs.py."""
+
 from __future__ import annotations
 
 import re
@@ -7,12 +8,12 @@ import re
 import pytest
 import torch
 
-from course_pkg.teaching import selfcheck as sc
-from course_pkg.models.attention import scaled_dot_product_attention
 from course_pkg.exercises import load
 from course_pkg.exercises import messages as M
+from course_pkg.models.attention import scaled_dot_product_attention
+from course_pkg.teaching import selfcheck as sc
 
-from ._nb import LANGS, graded_namespace
+from ._nb import graded_namespace
 
 CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 KANA = re.compile(r"[\u3040-\u30ff]")
@@ -46,15 +47,19 @@ def test_not_implemented_is_friendly(lang, capsys):
 def test_student_error_becomes_feedback():
     def crashes(q, k, v, mask=None):
         raise RuntimeError("boom")
+
     res = sc.check_attention(crashes, lang="zh", verbose=False)
     assert set(res.failed_props) == set(res.order) and not res.passed
-    assert all(f.key == "raised" and "RuntimeError" in f.message and "boom" in f.message
-               for f in res.failed)
+    assert all(
+        f.key == "raised" and "RuntimeError" in f.message and "boom" in f.message
+        for f in res.failed
+    )
 
 
 def test_inputs_are_copied_before_each_call():
     """A function that scales q in place still gets the right output on every call (the
     check never reuses a changed input); only the property about inputs fails."""
+
     def in_place(q, k, v, mask=None):
         q *= 2.0
         return scaled_dot_product_attention(q / 2.0, k, v, mask)
@@ -64,13 +69,20 @@ def test_inputs_are_copied_before_each_call():
     assert "`q`" in res.failed[0].message
 
 
-@pytest.mark.parametrize("assignment, check, names", [
-    ("01_attention", sc.check_attention, ["scaled_dot_product_attention"]),
-    ("02_multihead", sc.check_multihead, ["split_heads", "merge_heads", "multi_head_attention"]),
-    ("03_mae_masking", sc.check_mae_masking, ["random_masking", "unshuffle"]),
-    ("04_patchify", sc.check_patchify, ["patchify", "unpatchify"]),
-    ("05_positional", sc.check_positional, ["sincos_1d"]),
-])
+@pytest.mark.parametrize(
+    "assignment, check, names",
+    [
+        ("01_attention", sc.check_attention, ["scaled_dot_product_attention"]),
+        (
+            "02_multihead",
+            sc.check_multihead,
+            ["split_heads", "merge_heads", "multi_head_attention"],
+        ),
+        ("03_mae_masking", sc.check_mae_masking, ["random_masking", "unshuffle"]),
+        ("04_patchify", sc.check_patchify, ["patchify", "unpatchify"]),
+        ("05_positional", sc.check_positional, ["sincos_1d"]),
+    ],
+)
 def test_solution_notebooks_pass_their_self_check(assignment, check, names):
     ns = graded_namespace(assignment, "zh")
     res = check(*[ns[n] for n in names], verbose=False)
@@ -81,6 +93,7 @@ def test_solution_notebooks_pass_their_self_check(assignment, check, names):
 def test_returning_only_the_output_fails_with_one_diagnosis():
     def output_only(q, k, v, mask=None):
         return scaled_dot_product_attention(q, k, v, mask)[0]
+
     res = sc.check_attention(output_only, lang="ja", verbose=False)
     assert {f.key for f in res.failed} == {"not_tuple"} and "inputs_unchanged" in res.passed
 
@@ -89,5 +102,6 @@ def test_a_half_precision_result_is_judged_like_the_grader_does():
     def half(q, k, v, mask=None):
         out, w = scaled_dot_product_attention(q, k, v, mask)
         return out.half(), w.half()
+
     res = sc.check_attention(half, lang="en", verbose=False)
     assert "output_without_mask" in res.failed_props and torch.float16 != torch.float32

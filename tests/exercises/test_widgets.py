@@ -1,4 +1,5 @@
 """Explorers driven in code: controls change the state and the figure, which match the reference."""
+
 from __future__ import annotations
 
 import math
@@ -7,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from course_pkg.teaching import widgets as W
 from course_pkg.models.attention import merge_heads, scaled_dot_product_attention, split_heads
 from course_pkg.models.mae import random_masking, unshuffle
 from course_pkg.models.patches import patchify, unpatchify
 from course_pkg.models.positional import sincos_1d
+from course_pkg.teaching import widgets as W
 
 
 def _ni(*args, **kwargs):
@@ -45,7 +46,9 @@ def test_attention_explorer_controls_drive_state_and_figure():
     w.set(temperature=1.0, scale=False, mask="causal")
     s = w.state
     assert s["factor"] == pytest.approx(1.0)
-    np.testing.assert_allclose(s["weights"], _softmax_rows(s["q"], s["k"], 1.0, s["mask"]), atol=1e-5)
+    np.testing.assert_allclose(
+        s["weights"], _softmax_rows(s["q"], s["k"], 1.0, s["mask"]), atol=1e-5
+    )
     assert np.allclose(np.triu(s["weights"], 1), 0) and s["match"]
 
     w.set(mask="padding", source="image", query=9)
@@ -112,7 +115,9 @@ def test_masking_explorer_uses_the_explored_mask():
     if "mae_digits" in available():
         recon = w.state["reconstruction"]
         size = w._mae.config.img_size
-        assert recon.shape == (1, size, size) and w.state["digit_mask"].shape == ((size // w._mae.patch_size) ** 2,)
+        assert recon.shape == (1, size, size) and w.state["digit_mask"].shape == (
+            (size // w._mae.patch_size) ** 2,
+        )
         w.controls["mask_ratio"].value = 0.9
         assert not np.allclose(recon, w.state["reconstruction"])
     else:
@@ -222,16 +227,20 @@ def test_no_control_label_is_cut_off():
 from course_pkg.teaching import live  # noqa: E402
 from course_pkg.teaching import widget_specs as specs  # noqa: E402
 
-EXPLORERS = {name: (lambda lang, name=name: W.reference_explorer(name, lang))
-             for name in specs.SPECS}
+EXPLORERS = {
+    name: (lambda lang, name=name: W.reference_explorer(name, lang)) for name in specs.SPECS
+}
 
 
 def _ipywidget_description(control) -> dict:
     """What an ipywidget offers, in the description's terms."""
     out = {"label": control.description, "value": control.value}
     if hasattr(control, "options"):
-        out["options"] = [v for _, v in control.options] if control.options and isinstance(
-            control.options[0], tuple) else list(control.options)
+        out["options"] = (
+            [v for _, v in control.options]
+            if control.options and isinstance(control.options[0], tuple)
+            else list(control.options)
+        )
     for attr in ("min", "max", "step", "base"):
         if hasattr(control, attr):
             out[attr] = getattr(control, attr)
@@ -243,7 +252,11 @@ def test_notebook_and_page_versions_offer_the_same_controls(widget):
     specs.check_spec(widget, specs.SPECS[widget])
     w = EXPLORERS[widget]("zh")
     page = live.bundle(w)
-    assert [c["name"] for c in page["controls"]] == list(w.controls) == [c["name"] for c in w.spec["controls"]]
+    assert (
+        [c["name"] for c in page["controls"]]
+        == list(w.controls)
+        == [c["name"] for c in w.spec["controls"]]
+    )
     for c, shown in zip(page["controls"], w.controls.values()):
         nb = _ipywidget_description(shown)
         assert c["label"] == nb["label"] and c["value"] == pytest.approx(nb["value"])
@@ -260,12 +273,17 @@ def test_notebook_and_page_versions_offer_the_same_controls(widget):
 
 def test_a_control_added_to_the_description_appears_in_both_versions(monkeypatch):
     extra = {"name": "extra_toggle", "kind": "check", "label": "scale", "value": False}
-    description = dict(specs.SPECS["positional"], controls=specs.SPECS["positional"]["controls"] + [extra],
-                       rows=specs.SPECS["positional"]["rows"] + [["extra_toggle"]])
+    description = dict(
+        specs.SPECS["positional"],
+        controls=specs.SPECS["positional"]["controls"] + [extra],
+        rows=specs.SPECS["positional"]["rows"] + [["extra_toggle"]],
+    )
     monkeypatch.setitem(specs.SPECS, "positional", description)
     w = W.positional_explorer(sincos_1d, lang="ja")
     assert isinstance(w.controls["extra_toggle"], W.widgets.Checkbox)
-    assert w.box.children[len(description["rows"]) - 1] is w.controls["extra_toggle"]  # its own row, shown
+    assert (
+        w.box.children[len(description["rows"]) - 1] is w.controls["extra_toggle"]
+    )  # its own row, shown
     assert live.bundle(w)["controls"][-1]["name"] == "extra_toggle"
 
 
@@ -289,7 +307,9 @@ def test_bad_descriptions_and_values_are_named():
         specs.spec("masking", image="rocket2")
     with pytest.raises(ValueError, match="no control 'colour'"):
         specs.spec("patches", colour="red")
-    bad = dict(specs.SPECS["heads"], controls=[dict(specs.SPECS["heads"]["controls"][0], kind="knob")])
+    bad = dict(
+        specs.SPECS["heads"], controls=[dict(specs.SPECS["heads"]["controls"][0], kind="knob")]
+    )
     with pytest.raises(ValueError, match="kind 'knob'"):
         specs.check_spec("heads", bad)
     with pytest.raises(ValueError, match="unknown kind 'knob'"):
@@ -302,7 +322,11 @@ def test_page_version_only_while_the_site_is_built(monkeypatch):
     assert "text/html" not in w._repr_mimebundle_()
     monkeypatch.setenv(live.ENV, "1")
     bundle = w._repr_mimebundle_()
-    assert 'class="course-live' in bundle["text/html"] and "application/vnd.jupyter.widget-view+json" in bundle
+    assert (
+        'class="course-live' in bundle["text/html"]
+        and "application/vnd.jupyter.widget-view+json" in bundle
+    )
+
     # An explored function that runs but differs would make the page lie: no page version then.
     def unscaled(q, k, v, mask=None):
         wts = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
@@ -316,7 +340,10 @@ def test_page_version_only_while_the_site_is_built(monkeypatch):
     page = live.bundle(heads_bad)
     assert page["note"] == "live_note_recorded"  # it shows that function's split
     assert all(page["data"]["merge"].values())  # and the reference's merge, not a stub's "failure"
-    assert page["data"]["split"]["12,3"] != live.bundle(EXPLORERS["heads"]("zh"))["data"]["split"]["12,3"]
+    assert (
+        page["data"]["split"]["12,3"]
+        != live.bundle(EXPLORERS["heads"]("zh"))["data"]["split"]["12,3"]
+    )
 
 
 def test_page_data_is_json_and_the_script_is_inlined_once(monkeypatch):
@@ -335,7 +362,11 @@ def test_packed_floats_keep_six_decimals():
     import zlib
 
     a = np.random.default_rng(0).random((5, 7)).astype(np.float32)
-    back = np.frombuffer(zlib.decompress(base64.b64decode(live.packed(a))), dtype="<f4").reshape(a.shape)
+    back = np.frombuffer(zlib.decompress(base64.b64decode(live.packed(a))), dtype="<f4").reshape(
+        a.shape
+    )
     assert np.abs(back - a).max() <= 2.5e-7 and not np.array_equal(back, a)
-    exact = np.frombuffer(zlib.decompress(base64.b64decode(live.packed(a, drop_bits=0))), dtype="<f4")
+    exact = np.frombuffer(
+        zlib.decompress(base64.b64decode(live.packed(a, drop_bits=0))), dtype="<f4"
+    )
     np.testing.assert_array_equal(exact.reshape(a.shape), a)

@@ -3,6 +3,7 @@
 Each case asserts its score, status and reason; the run must finish and the other
 students' records must stay intact.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,46 +25,75 @@ def _cases(subs, out):
     return {
         "victim": [CORRECT_01],
         "infinite_loop": [CORRECT_01, "while True:\n    pass\n"],
-        "sleep_ignoring_alarm": ["import signal, time\nsignal.signal(signal.SIGALRM, "
-                                 "signal.SIG_IGN)\n", CORRECT_01, "time.sleep(10**6)\n"],
-        "sleep_blocking_alarm": ["import signal, time\nsignal.pthread_sigmask("
-                                 "signal.SIG_BLOCK, [signal.SIGALRM])\n", CORRECT_01,
-                                 "time.sleep(10**6)\n"],
+        "sleep_ignoring_alarm": [
+            "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\n",
+            CORRECT_01,
+            "time.sleep(10**6)\n",
+        ],
+        "sleep_blocking_alarm": [
+            "import signal, time\nsignal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n",
+            CORRECT_01,
+            "time.sleep(10**6)\n",
+        ],
         "input_call": [CORRECT_01.replace("    scores =", "    input()\n    scores =", 1)],
         "memory_bomb": [CORRECT_01, "x = bytearray(8 * 2**30)\n"],
         "fork_bomb": ["import os\nwhile True:\n    os.fork()\n"],
-        "background": [CORRECT_01, "import subprocess, os\np = subprocess.Popen(['sleep', "
-                       "'1000'], start_new_session=True)\nprint('BGPID', p.pid, flush=True)\n"],
-        "huge_output": [CORRECT_01, "import sys\nfor _ in range(1024):\n"
-                        "    sys.stdout.write('x' * 2**20)\n"],
+        "background": [
+            CORRECT_01,
+            "import subprocess, os\np = subprocess.Popen(['sleep', "
+            "'1000'], start_new_session=True)\nprint('BGPID', p.pid, flush=True)\n",
+        ],
+        "huge_output": [
+            CORRECT_01,
+            "import sys\nfor _ in range(1024):\n    sys.stdout.write('x' * 2**20)\n",
+        ],
         "sys_exit": ["import sys\nsys.exit(0)\n", CORRECT_01],
         "os_exit": ["import os\nos._exit(0)\n", CORRECT_01],
-        "network": [CORRECT_01.replace("    scores =", "    import socket\n    socket."
-                                       "create_connection(('1.1.1.1', 80), timeout=1)\n"
-                                       "    scores =", 1)],
+        "network": [
+            CORRECT_01.replace(
+                "    scores =",
+                "    import socket\n    socket."
+                "create_connection(('1.1.1.1', 80), timeout=1)\n"
+                "    scores =",
+                1,
+            )
+        ],
         "read_solutions": [f"open({str(sol)!r}).read()\n", CORRECT_01],
         "read_tests": [f"open({str(REPO / 'tests' / 'conftest.py')!r}).read()\n", CORRECT_01],
         "read_other_student": [f"open({str(subs / 'victim.ipynb')!r}).read()\n", CORRECT_01],
-        "write_output": [f"for p in [{str(out / 'grades.csv')!r}, "
-                         f"{str(out / 'results' / '01_attention' / 'victim.json')!r}]:\n"
-                         "    try:\n        open(p, 'w').write('hacked')\n"
-                         "    except OSError:\n        pass\n", CORRECT_01],
-        "monkeypatch_compare": [ZEROS_01, "import numpy as np, torch\n"
-                                "np.allclose = lambda *a, **k: True\n"
-                                "np.array_equal = lambda *a, **k: True\n"
-                                "np.testing.assert_allclose = lambda *a, **k: None\n"
-                                "torch.allclose = lambda *a, **k: True\n"
-                                "torch.testing.assert_close = lambda *a, **k: None\n"],
-        "lying_subclass": ["import torch\nclass Liar(torch.Tensor):\n"
-                           "    def __eq__(self, o): return True\n"
-                           "    def __ne__(self, o): return False\n"
-                           "    def allclose(self, *a, **k): return True\n"
-                           "    def equal(self, *a, **k): return True\n",
-                           ZEROS_01.replace("return out,", "return out.as_subclass(Liar),")],
-        "hardcoded_example": ["import torch\ntorch.manual_seed(0)\n"
-                              "EX = torch.randn(2, 4, 8)\n", ZEROS_01.replace(
-                                  "    out =", "    if q.shape == EX.shape and torch.equal(q, EX):"
-                                  "\n        return 1, 2\n    out =", 1)],
+        "write_output": [
+            f"for p in [{str(out / 'grades.csv')!r}, "
+            f"{str(out / 'results' / '01_attention' / 'victim.json')!r}]:\n"
+            "    try:\n        open(p, 'w').write('hacked')\n"
+            "    except OSError:\n        pass\n",
+            CORRECT_01,
+        ],
+        "monkeypatch_compare": [
+            ZEROS_01,
+            "import numpy as np, torch\n"
+            "np.allclose = lambda *a, **k: True\n"
+            "np.array_equal = lambda *a, **k: True\n"
+            "np.testing.assert_allclose = lambda *a, **k: None\n"
+            "torch.allclose = lambda *a, **k: True\n"
+            "torch.testing.assert_close = lambda *a, **k: None\n",
+        ],
+        "lying_subclass": [
+            "import torch\nclass Liar(torch.Tensor):\n"
+            "    def __eq__(self, o): return True\n"
+            "    def __ne__(self, o): return False\n"
+            "    def allclose(self, *a, **k): return True\n"
+            "    def equal(self, *a, **k): return True\n",
+            ZEROS_01.replace("return out,", "return out.as_subclass(Liar),"),
+        ],
+        "hardcoded_example": [
+            "import torch\ntorch.manual_seed(0)\nEX = torch.randn(2, 4, 8)\n",
+            ZEROS_01.replace(
+                "    out =",
+                "    if q.shape == EX.shape and torch.equal(q, EX):"
+                "\n        return 1, 2\n    out =",
+                1,
+            ),
+        ],
         "renamed": [CORRECT_01.replace("def scaled_dot_product_attention", "def sdpa")],
         "deleted": ["import torch\n"],
     }
@@ -75,11 +105,26 @@ def batch(tmp_path_factory):
     subs, out = root / "subs", root / "out"
     for name, cells in _cases(subs, out).items():
         write(subs / f"{name}.ipynb", cells)
-    args = [str(subs), "--assignment", "01_attention", "--out", str(out), "--wall", "10",
-            "--mem-mb", "1536", "--cell-timeout", "2.5", "--call-timeout", "2",
-            "--no-progress"]
+    args = [
+        str(subs),
+        "--assignment",
+        "01_attention",
+        "--out",
+        str(out),
+        "--wall",
+        "10",
+        "--mem-mb",
+        "1536",
+        "--cell-timeout",
+        "2.5",
+        "--call-timeout",
+        "2",
+        "--no-progress",
+    ]
     assert main(args) == 0
-    records = {p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")}
+    records = {
+        p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")
+    }
     return records, out
 
 
@@ -91,8 +136,19 @@ def _codes(rec):
     return {t["code"] for t in rec["tests"] if t["max_points"]}
 
 
-FULL = ["victim", "infinite_loop", "sleep_ignoring_alarm", "memory_bomb", "background", "huge_output", "sys_exit",
-        "read_solutions", "read_tests", "read_other_student", "write_output"]
+FULL = [
+    "victim",
+    "infinite_loop",
+    "sleep_ignoring_alarm",
+    "memory_bomb",
+    "background",
+    "huge_output",
+    "sys_exit",
+    "read_solutions",
+    "read_tests",
+    "read_other_student",
+    "write_output",
+]
 
 
 @pytest.mark.parametrize("name", FULL)
@@ -186,9 +242,18 @@ def test_outputs_intact(batch):
     records, out = batch
     with open(out / "grades.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["student", "assignment", "test", "points", "max_points", "status",
-                             "reason"]
+    assert list(rows[0]) == [
+        "student",
+        "assignment",
+        "test",
+        "points",
+        "max_points",
+        "status",
+        "reason",
+    ]
     assert len(rows) == 8 * len(records)
     victim = [r for r in rows if r["student"] == "victim"]
     assert sum(float(r["points"]) for r in victim) == 10
-    assert (out / "feedback" / "01_attention" / "victim.md").read_text().startswith("# 01_attention")
+    assert (
+        (out / "feedback" / "01_attention" / "victim.md").read_text().startswith("# 01_attention")
+    )

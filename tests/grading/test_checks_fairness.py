@@ -1,5 +1,6 @@
 """Graded properties: one seed per run, several seeds for randomness, kwargs checked for
 in-place changes, a failing check costs only itself; pytest mode and the assignment."""
+
 from __future__ import annotations
 
 import subprocess
@@ -36,15 +37,16 @@ def test_inputs_depend_on_the_seed_only():
 
 
 def test_in_place_change_of_a_keyword_argument_is_caught(sandbox, tmp_path):
-    src = CORRECT_01.replace("    return weights @ v, weights",
-                             "    if mask is not None:\n        mask.fill_(True)\n"
-                             "    return weights @ v, weights")
+    src = CORRECT_01.replace(
+        "    return weights @ v, weights",
+        "    if mask is not None:\n        mask.fill_(True)\n    return weights @ v, weights",
+    )
     rec = grade_notebook(write(tmp_path / "kw.ipynb", [src]), sandbox, "01_attention", seed=5)
     assert _row(rec, "inputs_unchanged")["points"] == 0
     assert _row(rec, "output_with_mask")["points"] == 2 and _total(rec) == 9
 
 
-RANDOM_MASKING = '''
+RANDOM_MASKING = """
 import torch
 CACHE = {}
 
@@ -67,14 +69,20 @@ def random_masking(x, mask_ratio, generator=None):
 
 def unshuffle(x, ids_restore):
     return torch.gather(x, 1, ids_restore[:, :, None].expand(-1, -1, x.shape[-1]))
-'''
+"""
 
 
 def test_cached_random_masking_fails_the_several_seeds_check(sandbox, tmp_path):
     honest = RANDOM_MASKING.replace("generator is not None and x.shape in CACHE", "False")
-    recs = [grade_notebook(write(tmp_path / f"{n}.ipynb", [src], assignment="03_mae_masking"),
-                           sandbox, "03_mae_masking", seed=11)
-            for n, src in (("cached", RANDOM_MASKING), ("honest", honest))]
+    recs = [
+        grade_notebook(
+            write(tmp_path / f"{n}.ipynb", [src], assignment="03_mae_masking"),
+            sandbox,
+            "03_mae_masking",
+            seed=11,
+        )
+        for n, src in (("cached", RANDOM_MASKING), ("honest", honest))
+    ]
     cached, fair = recs
     assert _total(fair) == 10, [t["reason"] for t in fair["tests"]]
     row = _row(cached, "generator_reproduces")
@@ -88,9 +96,9 @@ def test_a_failing_check_costs_only_itself(sandbox, tmp_path, monkeypatch):
     def explode(ctx):
         yield []
         raise KeyError("grader bug")
+
     monkeypatch.setattr(broken, "func", explode)
-    rec = grade_notebook(write(tmp_path / "s.ipynb", [CORRECT_01]), sandbox, "01_attention",
-                         seed=1)
+    rec = grade_notebook(write(tmp_path / "s.ipynb", [CORRECT_01]), sandbox, "01_attention", seed=1)
     row = _row(rec, "mask_broadcasts")
     assert row["status"] == "infra" and row["points"] == 0
     assert _total(rec) == 9 and "KeyError" in rec["infra"][0]["traceback"]
@@ -107,22 +115,38 @@ def test_an_instructor_s_module_of_decorated_checks(tmp_path):
         "@check(points=4, title={'en': 'second'})\n"
         "def zeta(ctx):\n    results = yield [Call('f', 3)]\n    return 1.0\n"
         "@check(points=6)\n"
-        "def alpha(ctx):\n    results = yield [Call('f', 4)]\n    return 0.5\n")
+        "def alpha(ctx):\n    results = yield [Call('f', 4)]\n    return 0.5\n"
+    )
     spec = importlib.util.spec_from_file_location("mine", tmp_path / "mine.py")
     mine = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mine)
     found = checks_of(mine)
-    assert [(c.name, c.points, c.title) for c in found] == [("zeta", 4.0, {"en": "second"}),
-                                                           ("alpha", 6.0, {})]
+    assert [(c.name, c.points, c.title) for c in found] == [
+        ("zeta", 4.0, {"en": "second"}),
+        ("alpha", 6.0, {}),
+    ]
     module = assignments.load("04_patchify")
     assert [c.name for c in checks_of(module)] == [p.__name__ for p in module.CHECKS]
     assert sum(c.points for c in checks_of(module)) == 10
 
 
 def _pytest(*args):
-    return subprocess.run([sys.executable, "-m", "pytest", "tests/grading/test_submission.py",
-                           "-p", "no:xdist", "-q", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=300)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/grading/test_submission.py",
+            "-p",
+            "no:xdist",
+            "-q",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
 
 
 def test_pytest_mode_refuses_another_assignment(tmp_path):

@@ -1,6 +1,7 @@
 """A real class folder in one ``course-grade`` run: every hand-in gets a record, the run
 finishes, identical work gets identical grades, nothing can forge or leak into feedback.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,24 +19,45 @@ import pytest
 from .nbfactory import CORRECT_01, REPO, ZEROS_01, notebook, write
 
 GRADE = [sys.executable, "-m", "course_pkg.grading.cli"]
-LIMITS = ["--wall", "10", "--mem-mb", "1536", "--cell-timeout", "2.5", "--call-timeout", "2",
-          "--no-progress"]
+LIMITS = [
+    "--wall",
+    "10",
+    "--mem-mb",
+    "1536",
+    "--cell-timeout",
+    "2.5",
+    "--call-timeout",
+    "2",
+    "--no-progress",
+]
 SOLUTION = REPO / "solutions" / "ja" / "01_attention.ipynb"
-FORGE = ("**10 / 10 points** <script>alert(1)</script> | forged | [link](http://x) "
-         "![img](http://x/y.png) `code` # head")
+FORGE = (
+    "**10 / 10 points** <script>alert(1)</script> | forged | [link](http://x) "
+    "![img](http://x/y.png) `code` # head"
+)
 
 
 def _grade(subs, out, *extra, assignment="01_attention", env=None):
-    proc = subprocess.run([*GRADE, str(subs), "--assignment", assignment, "--out", str(out),
-                           *LIMITS, *extra], capture_output=True, text=True, timeout=600,
-                          env=env, errors="replace")
+    proc = subprocess.run(
+        [*GRADE, str(subs), "--assignment", assignment, "--out", str(out), *LIMITS, *extra],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        errors="replace",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
 def _records(out, assignment="01_attention"):
-    return {r["name"]: r for r in (json.loads(p.read_text(encoding="utf-8")) for p in
-                                   (out / "results" / assignment).glob("*.json"))}
+    return {
+        r["name"]: r
+        for r in (
+            json.loads(p.read_text(encoding="utf-8"))
+            for p in (out / "results" / assignment).glob("*.json")
+        )
+    }
 
 
 def _total(rec):
@@ -50,8 +72,14 @@ def _raw_write(root: Path, name: bytes, data: bytes) -> None:
 def _class(subs: Path) -> None:
     """Odd names, odd file types, odd content, hostile text, copies: one class."""
     good = json.dumps(notebook([CORRECT_01])).encode()
-    for name in ("Taro Yamada", "alice (1)", unicodedata.normalize("NFD", "がくせい"), "-rf",
-                 "new\nline", "=SUM(A1)"):
+    for name in (
+        "Taro Yamada",
+        "alice (1)",
+        unicodedata.normalize("NFD", "がくせい"),
+        "-rf",
+        "new\nline",
+        "=SUM(A1)",
+    ):
         _raw_write(subs, name.encode() + b".ipynb", good)
     _raw_write(subs, "山田".encode("cp932") + b".ipynb", good)
     _raw_write(subs, "王小明".encode("gbk") + b".ipynb", good)
@@ -72,16 +100,29 @@ def _class(subs: Path) -> None:
     write(subs / "two" / "submission.ipynb", [ZEROS_01])
     write(subs / "ambiguous" / "a.ipynb", [CORRECT_01])
     write(subs / "ambiguous" / "b.ipynb", [ZEROS_01])
-    _raw_write(subs, b"surrogate.ipynb", json.dumps(notebook(
-        [CORRECT_01, "raise ValueError('\\ud800 bad \\udcff')\n", "x = '\ud800'\n"])).encode())
-    write(subs / "forger.ipynb", [CORRECT_01.replace("    scores =", f"    raise RuntimeError("
-                                                    f"{FORGE!r})\n    scores =", 1)])
+    _raw_write(
+        subs,
+        b"surrogate.ipynb",
+        json.dumps(
+            notebook([CORRECT_01, "raise ValueError('\\ud800 bad \\udcff')\n", "x = '\ud800'\n"])
+        ).encode(),
+    )
+    write(
+        subs / "forger.ipynb",
+        [CORRECT_01.replace("    scores =", f"    raise RuntimeError({FORGE!r})\n    scores =", 1)],
+    )
     write(subs / "forger_cell.ipynb", [f"raise RuntimeError({FORGE!r})\n", CORRECT_01])
     write(subs / "many_cells.ipynb", [f"x{i} = {i}\n" for i in range(10_000)] + [CORRECT_01])
-    write(subs / "result_name.ipynb", [
-        "from course_pkg.teaching.selfcheck import check\nresult = check\n",
-        CORRECT_01.replace("    return weights @ v, weights",
-                           "    result = weights @ v\n    return result, weights")])
+    write(
+        subs / "result_name.ipynb",
+        [
+            "from course_pkg.teaching.selfcheck import check\nresult = check\n",
+            CORRECT_01.replace(
+                "    return weights @ v, weights",
+                "    result = weights @ v\n    return result, weights",
+            ),
+        ],
+    )
     _raw_write(subs, b"nul.ipynb", json.dumps(notebook(["x = 1\x00\n", CORRECT_01])).encode())
     write(subs / "deep_expr.ipynb", ["x = " + "-" * 100_000 + "1\n", CORRECT_01])
     write(subs / "snoop.ipynb", [SNOOP, CORRECT_01])
@@ -94,8 +135,11 @@ def _class(subs: Path) -> None:
 
 # Correct except for some input shapes: whether it loses points depends on the hidden
 # inputs drawn, so copies graded with different inputs would get different grades.
-EDGE_01 = CORRECT_01.replace("    return weights @ v, weights", "    if q.shape[-1] % 3 == 0:\n"
-                             "        weights = weights * 0.5\n    return weights @ v, weights")
+EDGE_01 = CORRECT_01.replace(
+    "    return weights @ v, weights",
+    "    if q.shape[-1] % 3 == 0:\n"
+    "        weights = weights * 0.5\n    return weights @ v, weights",
+)
 assert EDGE_01 != CORRECT_01
 
 
@@ -110,10 +154,17 @@ def run(tmp_path_factory):
     return subs, out, proc
 
 
-EXPECTED_ERRORS = {"fifo": "nb_not_regular", "zero": "nb_symlink", "borrowed": "nb_symlink",
-                   "dir": "nb_not_regular", "empty": "nb_bad_json", "sparse": "nb_too_large",
-                   "ambiguous": "nb_ambiguous", "oldformat": "nb_bad_version",
-                   "sock": "nb_not_regular"}
+EXPECTED_ERRORS = {
+    "fifo": "nb_not_regular",
+    "zero": "nb_symlink",
+    "borrowed": "nb_symlink",
+    "dir": "nb_not_regular",
+    "empty": "nb_bad_json",
+    "sparse": "nb_too_large",
+    "ambiguous": "nb_ambiguous",
+    "oldformat": "nb_bad_version",
+    "sock": "nb_not_regular",
+}
 SNOOP = """
 import ctypes, os
 ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: /proc/self/environ readable again
@@ -128,9 +179,26 @@ text = ' '.join(seen)
 hits = [w for w in text.split() if 'canary' in w or 'pytest' in w.lower() or 'SSH' in w]
 raise RuntimeError(('LEAK ' + ' '.join(hits)) if hits else ('NOLEAK ' + text[-150:]))
 """
-FULL_MARKS = ["Taro Yamada", "alice (1)", "がくせい", "-rf", "new\nline", "=SUM(A1)", "山田",
-              "王小明", "長" * 80, "surrogate", "forger_cell", "many_cells",
-              "result_name", "nul", "deep_expr", "wrong_meta", "plagiarist", "snoop"]
+FULL_MARKS = [
+    "Taro Yamada",
+    "alice (1)",
+    "がくせい",
+    "-rf",
+    "new\nline",
+    "=SUM(A1)",
+    "山田",
+    "王小明",
+    "長" * 80,
+    "surrogate",
+    "forger_cell",
+    "many_cells",
+    "result_name",
+    "nul",
+    "deep_expr",
+    "wrong_meta",
+    "plagiarist",
+    "snoop",
+]
 
 
 def test_every_hand_in_has_a_record(run):
@@ -207,8 +275,7 @@ def test_feedback_escapes_student_text(run):
 def test_csv_cells_cannot_be_formulas(run):
     _, out, _ = run
     rows = list(csv.reader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))
-    assert rows[0] == ["student", "assignment", "test", "points", "max_points", "status",
-                       "reason"]
+    assert rows[0] == ["student", "assignment", "test", "points", "max_points", "status", "reason"]
     for row in rows[1:]:
         for cell in (row[0], row[6]):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
@@ -256,11 +323,13 @@ def test_same_seed_reproduces_grades_csv_byte_for_byte(small_class, tmp_path):
     _grade(small_class, tmp_path / "a", "--seed", "7")
     _grade(small_class, tmp_path / "b", "--seed", "7", "--workers", "1")
     assert (tmp_path / "a" / "grades.csv").read_bytes() == (
-        tmp_path / "b" / "grades.csv").read_bytes()
+        tmp_path / "b" / "grades.csv"
+    ).read_bytes()
     # --regrade keeps the recorded seed: grades do not move
     _grade(small_class, tmp_path / "a", "--regrade")
     assert (tmp_path / "a" / "grades.csv").read_bytes() == (
-        tmp_path / "b" / "grades.csv").read_bytes()
+        tmp_path / "b" / "grades.csv"
+    ).read_bytes()
 
 
 def test_two_assignments_share_one_out(small_class, tmp_path):
@@ -275,8 +344,10 @@ def test_two_assignments_share_one_out(small_class, tmp_path):
     assert len({(r["student"], r["assignment"]) for r in rows}) == 8
     assert (out / "feedback" / "01_attention").is_dir()
     assert (out / "feedback" / "02_multihead").is_dir()
-    seeds = {json.loads((out / "runs" / f"{a}.json").read_text())["seed"]
-             for a in ("01_attention", "02_multihead")}
+    seeds = {
+        json.loads((out / "runs" / f"{a}.json").read_text())["seed"]
+        for a in ("01_attention", "02_multihead")
+    }
     assert len(seeds) == 2
 
 
@@ -288,9 +359,22 @@ def test_empty_class_folder_finishes(tmp_path):
 
 
 def test_bad_arguments_are_named(tmp_path):
-    proc = subprocess.run([*GRADE, str(tmp_path / "nope"), "--assignment", "01_attention",
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            *GRADE,
+            str(tmp_path / "nope"),
+            "--assignment",
+            "01_attention",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "nope" in proc.stderr and "not a folder" in proc.stderr
-    proc = subprocess.run([*GRADE, str(tmp_path), "--assignment", "99_x", "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*GRADE, str(tmp_path), "--assignment", "99_x", "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "99_x" in proc.stderr and "01_attention" in proc.stderr

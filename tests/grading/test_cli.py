@@ -1,4 +1,5 @@
 """course-grade: malformed notebooks, resume after a kill, idempotent re-runs."""
+
 from __future__ import annotations
 
 import csv
@@ -15,11 +16,25 @@ SLOW = CORRECT_01 + "\nimport time\ntime.sleep(1.0)\n"
 
 
 def _grade(subs, out, *extra, wait=True):
-    cmd = [sys.executable, "-m", "course_pkg.grading.cli", str(subs), "--assignment",
-           "01_attention", "--out", str(out), "--wall", "10", "--mem-mb", "1536",
-           "--no-progress", *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "course_pkg.grading.cli",
+        str(subs),
+        "--assignment",
+        "01_attention",
+        "--out",
+        str(out),
+        "--wall",
+        "10",
+        "--mem-mb",
+        "1536",
+        "--no-progress",
+        *extra,
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     if wait:
         proc.stdout_text, proc.stderr_text = proc.communicate(timeout=300)
     return proc
@@ -36,8 +51,9 @@ def test_malformed_submissions_are_per_student_errors(tmp_path):
     (subs / "badjson.ipynb").write_text("{not json")
     (subs / "oldformat.ipynb").write_text(json.dumps({"nbformat": 3, "cells": []}))
     (subs / "nocells.ipynb").write_text(json.dumps({"nbformat": 4, "metadata": {}}))
-    (subs / "empty.ipynb").write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5,
-                                                  "metadata": {}, "cells": []}))
+    (subs / "empty.ipynb").write_text(
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []})
+    )
     with open(subs / "huge.ipynb", "wb") as fh:  # 100 MB, sparse: refused before parsing
         fh.truncate(100 * 2**20)
     (subs / "binary.ipynb").write_bytes(os.urandom(256))
@@ -47,17 +63,29 @@ def test_malformed_submissions_are_per_student_errors(tmp_path):
     (subs / "nothing").mkdir()
     proc = _grade(subs, out)
     assert proc.returncode == 0
-    recs = {p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")}
+    recs = {
+        p.stem: json.loads(p.read_text()) for p in (out / "results" / "01_attention").glob("*.json")
+    }
     assert {k: v["error"] for k, v in recs.items()} == {
-        "good": None, "folder": None, "badjson": "nb_bad_json", "oldformat": "nb_bad_version",
-        "nocells": "nb_not_notebook", "empty": "nb_no_code", "huge": "nb_too_large",
-        "binary": "nb_bad_json", "essay.txt": "nb_bad_json", "nothing": "nb_missing"}
+        "good": None,
+        "folder": None,
+        "badjson": "nb_bad_json",
+        "oldformat": "nb_bad_version",
+        "nocells": "nb_not_notebook",
+        "empty": "nb_no_code",
+        "huge": "nb_too_large",
+        "binary": "nb_bad_json",
+        "essay.txt": "nb_bad_json",
+        "nothing": "nb_missing",
+    }
     points = {}
     for r in _rows(out):
         points[r["student"]] = points.get(r["student"], 0) + float(r["points"])
     assert points["good"] == points["folder"] == 10
     assert all(v == 0 for k, v in points.items() if k not in ("good", "folder"))
-    assert "评分" in (out / "feedback" / "01_attention" / "folder.md").read_text()  # zh from metadata
+    assert (
+        "评分" in (out / "feedback" / "01_attention" / "folder.md").read_text()
+    )  # zh from metadata
     assert "<html lang='zh'>" in (out / "feedback" / "01_attention" / "folder.html").read_text()
     assert "mean" in proc.stdout_text and "not passed, by test" in proc.stdout_text
 

@@ -2,6 +2,7 @@
 
 No sandbox here: these are the folder walk and the safe reads alone.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,8 @@ def _raw(root, name: bytes) -> bytes:
 def odd_names(tmp_path):
     """Legal but odd names, as zips from Windows, macOS and phones contain them."""
     names = {
-        "Taro Yamada": "Taro Yamada.ipynb".encode(),
-        "alice (1)": "alice (1).ipynb".encode(),
+        "Taro Yamada": b"Taro Yamada.ipynb",
+        "alice (1)": b"alice (1).ipynb",
         "がくせいポプラ": (NFD_NAME + ".ipynb").encode(),
         "山田太郎": "山田太郎".encode("cp932") + b".ipynb",
         "王小明": "王小明".encode("gbk") + b".ipynb",
@@ -126,11 +127,16 @@ def odd_files(tmp_path):
     sock.close()
 
 
-EXPECTED_PROBLEMS = {"fifo": ("nb_not_regular", "FIFO"), "zero": ("nb_symlink", None),
-                     "borrowed": ("nb_symlink", None), "dangling": ("nb_symlink", None),
-                     "sock": ("nb_not_regular", "socket"),
-                     "dev": ("nb_not_regular", "character device"),
-                     "dir": ("nb_not_regular", "folder"), "linked_folder": ("nb_symlink", None)}
+EXPECTED_PROBLEMS = {
+    "fifo": ("nb_not_regular", "FIFO"),
+    "zero": ("nb_symlink", None),
+    "borrowed": ("nb_symlink", None),
+    "dangling": ("nb_symlink", None),
+    "sock": ("nb_not_regular", "socket"),
+    "dev": ("nb_not_regular", "character device"),
+    "dir": ("nb_not_regular", "folder"),
+    "linked_folder": ("nb_symlink", None),
+}
 
 
 def test_non_regular_entries_are_refused_by_name(odd_files):
@@ -144,12 +150,22 @@ def test_non_regular_entries_are_refused_by_name(odd_files):
     assert by_name["empty"].path and by_name["sparse"].path  # regular: the reader refuses
 
 
-@pytest.mark.parametrize("name, key", [("fifo", "nb_not_regular"), ("zero", "nb_symlink"),
-                                       ("borrowed", "nb_symlink"), ("sock", "nb_not_regular"),
-                                       ("dev", "nb_not_regular"), ("dir", "nb_not_regular"),
-                                       ("sparse", "nb_too_large"), ("empty", "nb_bad_json")])
+@pytest.mark.parametrize(
+    "name, key",
+    [
+        ("fifo", "nb_not_regular"),
+        ("zero", "nb_symlink"),
+        ("borrowed", "nb_symlink"),
+        ("sock", "nb_not_regular"),
+        ("dev", "nb_not_regular"),
+        ("dir", "nb_not_regular"),
+        ("sparse", "nb_too_large"),
+        ("empty", "nb_bad_json"),
+    ],
+)
 def test_reader_refuses_without_reading(odd_files, name, key):
     from course_pkg.grading.notebook import parse_notebook
+
     with pytest.raises(NotebookError) as err:
         parse_notebook(read_submission(odd_files / f"{name}.ipynb"))
     assert err.value.key == key
@@ -238,8 +254,24 @@ def test_hidden_and_checkpoint_files_are_not_students(tmp_path):
     assert [s.name for s in subs] == ["s"] and subs[0].others == []
 
 
-@pytest.mark.parametrize("name", ["a b", "a/b", "..", ".", "-", "=1+1", "@x", "\u202eevil",
-                                  "x" * 300, "", "con", "a\tb", "\x00"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a b",
+        "a/b",
+        "..",
+        ".",
+        "-",
+        "=1+1",
+        "@x",
+        "\u202eevil",
+        "x" * 300,
+        "",
+        "con",
+        "a\tb",
+        "\x00",
+    ],
+)
 def test_safe_id_of_any_name(name):
     sid = safe_id(name, name.encode("utf-8", "surrogatepass"))
     assert SAFE.match(sid) and not sid.startswith(("-", ".", "=", "+", "@")), sid
@@ -247,7 +279,13 @@ def test_safe_id_of_any_name(name):
 
 
 def test_display_name_of_any_bytes():
-    for raw in (bytes(range(256)), b"\x81", b"\xe3\x81", "日本".encode("cp932"),
-                "中文".encode("gbk"), "日本".encode("utf-8")):
+    for raw in (
+        bytes(range(256)),
+        b"\x81",
+        b"\xe3\x81",
+        "日本".encode("cp932"),
+        "中文".encode("gbk"),
+        "日本".encode(),
+    ):
         text, _ = display_name(raw)
         text.encode("utf-8")  # always printable and storable

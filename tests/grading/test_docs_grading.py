@@ -1,5 +1,6 @@
 """The Slurm array script and the Kubernetes Indexed Job of docs/GRADING.md run as written
 (with the cluster's variables set by hand and this Python in place of .venv/bin)."""
+
 from __future__ import annotations
 
 import os
@@ -33,13 +34,32 @@ def test_slurm_array_script_grades_and_merges(tmp_path):
     for name, code in (("alice", CORRECT_01), ("山田", IGNORES_MASK_01), ("bob", CORRECT_01)):
         write(tmp_path / "subs" / f"{name}.ipynb", [code])
     for k in (1, 2):
-        proc = subprocess.run(["bash", "grade.sbatch"], cwd=tmp_path, capture_output=True,
-                              text=True, timeout=300, env=_env(
-                                  SLURM_ARRAY_TASK_ID=str(k), SLURM_ARRAY_TASK_COUNT="2",
-                                  SUBMISSIONS="subs", SLURM_CPUS_PER_TASK="1"))
+        proc = subprocess.run(
+            ["bash", "grade.sbatch"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(
+                SLURM_ARRAY_TASK_ID=str(k),
+                SLURM_ARRAY_TASK_COUNT="2",
+                SUBMISSIONS="subs",
+                SLURM_CPUS_PER_TASK="1",
+            ),
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
-    assert main(["merge", str(tmp_path / "shards" / "out_1"), str(tmp_path / "shards" / "out_2"),
-                 "--out", str(tmp_path / "OUT")]) == 0
+    assert (
+        main(
+            [
+                "merge",
+                str(tmp_path / "shards" / "out_1"),
+                str(tmp_path / "shards" / "out_2"),
+                "--out",
+                str(tmp_path / "OUT"),
+            ]
+        )
+        == 0
+    )
     graded = {p.stem for p in (tmp_path / "OUT" / "results" / "01_attention").glob("*.json")}
     assert graded == {"alice", "山田", "bob"}
 
@@ -49,14 +69,22 @@ def test_kubernetes_indexed_job_runs_each_index(tmp_path):
     assert job["kind"] == "Job" and job["spec"]["completionMode"] == "Indexed"
     n = job["spec"]["completions"]
     container = job["spec"]["template"]["spec"]["containers"][0]
-    command = container["args"][0].replace(".venv/bin/course-grade", GRADER).replace(
-        "/data/", f"{tmp_path}/data/")
+    command = (
+        container["args"][0]
+        .replace(".venv/bin/course-grade", GRADER)
+        .replace("/data/", f"{tmp_path}/data/")
+    )
     assert f"/{n} --seed" in command  # the shard count is the Job's completions
     write(tmp_path / "data" / "submissions" / "01_attention" / "alice.ipynb", [CORRECT_01])
     seen = set()
     for index in range(n):
-        proc = subprocess.run([*container["command"], command], capture_output=True, text=True,
-                              timeout=300, env=_env(JOB_COMPLETION_INDEX=str(index)))
+        proc = subprocess.run(
+            [*container["command"], command],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_env(JOB_COMPLETION_INDEX=str(index)),
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         out = tmp_path / "data" / "shards" / f"out_{index + 1}"
         seen |= {p.stem for p in (out / "results" / "01_attention").glob("*.json")}

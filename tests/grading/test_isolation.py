@@ -3,6 +3,7 @@
 Jobs run through the session's sandbox (two fork servers, like a class run); the two
 jobs of a pair run at the same time, each on its own server.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,6 +28,7 @@ def _together(sandbox, paths) -> list[dict]:
 
     def one(i):
         out[i] = _grade(sandbox, paths[i])
+
     threads = [threading.Thread(target=one, args=(i,)) for i in range(len(paths))]
     for t in threads:
         t.start()
@@ -54,7 +56,7 @@ def _cgroups(sandbox):
         pytest.skip("no usable cgroup on this host")
 
 
-SHM_WRITER = f"""
+SHM_WRITER = """
 import ctypes, time
 libc = ctypes.CDLL(None, use_errno=True)
 for key in (0x5eed, 0x5eee):
@@ -82,7 +84,7 @@ def test_sysv_ipc_is_private_to_a_job_and_gone_after_it(sandbox, tmp_path):
     for table in ("shm", "sem", "msg"):
         with open(f"/proc/sysvipc/{table}") as fh:
             keys = [line.split()[0] for line in fh.readlines()[1:]]
-        assert str(0x5eed) not in keys and str(0x5eee) not in keys
+        assert str(0x5EED) not in keys and str(0x5EEE) not in keys
 
 
 KEYRING = f"""
@@ -103,7 +105,7 @@ def test_kernel_keyring_is_closed(sandbox, tmp_path):
         assert MARK not in fh.read()
 
 
-DAEMON = f"""
+DAEMON = """
 import os, time
 if os.fork() == 0:
     os.setsid()
@@ -149,8 +151,13 @@ def test_job_sees_no_host_process(sandbox, tmp_path):
 
 def test_environment_is_clean(sandbox, tmp_path, monkeypatch):
     _strong(sandbox)
-    rec = _grade(sandbox, write(tmp_path / "e.ipynb", [
-        "import os\nraise RuntimeError(' '.join(sorted(os.environ)))\n", CORRECT_01]))
+    rec = _grade(
+        sandbox,
+        write(
+            tmp_path / "e.ipynb",
+            ["import os\nraise RuntimeError(' '.join(sorted(os.environ)))\n", CORRECT_01],
+        ),
+    )
     assert _cell_errors(rec) == ["HOME LANG MKL_NUM_THREADS MPLBACKEND OMP_NUM_THREADS PATH"]
 
 
@@ -182,7 +189,9 @@ def test_memory_limit_holds_for_a_job_and_its_children(sandbox, tmp_path):
     assert report["peak_mb"] < 5 * 700, "five children of 700 MB cannot all be held"
 
 
-FORK_BOMB = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+FORK_BOMB = (
+    "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+)
 
 
 def test_fork_bomb_is_contained_by_the_job_limit(sandbox, tmp_path):
@@ -227,26 +236,25 @@ def test_classmates_cpu_hog_does_not_cost_an_honest_student_points(sandbox, tmp_
 
 BORROWERS = {
     "computed_import": "import importlib\nREF = importlib.import_module('course_pkg.' + "
-                       "'atten' + 'tion')\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
+    "'atten' + 'tion')\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
     "dunder_import": "REF = getattr(__import__('course_pkg.' + 'attention', fromlist=['x']), "
-                     "'scaled_dot_product' + '_attention')\n",
+    "'scaled_dot_product' + '_attention')\n",
     "via_vit": "import importlib\nREF = importlib.import_module('course_pkg.v' + 'it')"
-               "\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
+    "\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
     "modules_walk": "import sys, course_pkg\nREF = [getattr(m, n) for k, m in list(sys.modules"
-                    ".items()) if k.startswith('course_pkg') for n in dir(m) if n.endswith("
-                    "'product_attention')][0]\n",
+    ".items()) if k.startswith('course_pkg') for n in dir(m) if n.endswith("
+    "'product_attention')][0]\n",
     "source_exec": "import course_pkg, os\nns = {}\nsrc = open(os.path.join(os.path.dirname("
-                   "course_pkg.__file__), 'atten' + 'tion.py')).read()\nexec(src, ns)\n"
-                   "REF = ns['scaled_dot_product' + '_attention']\n",
+    "course_pkg.__file__), 'atten' + 'tion.py')).read()\nexec(src, ns)\n"
+    "REF = ns['scaled_dot_product' + '_attention']\n",
     "bytecode": "import course_pkg, glob, os, importlib.machinery as m\nd = os.path.dirname("
-                "course_pkg.__file__)\np = (glob.glob(d + '/__pycache__/atten' + 'tion.*.pyc')"
-                " or [d + '/nope.pyc'])[0]\nREF = m.SourcelessFileLoader('x', p).load_module()"
-                "\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
+    "course_pkg.__file__)\np = (glob.glob(d + '/__pycache__/atten' + 'tion.*.pyc')"
+    " or [d + '/nope.pyc'])[0]\nREF = m.SourcelessFileLoader('x', p).load_module()"
+    "\nREF = getattr(REF, 'scaled_dot_' + 'product_attention')\n",
     "torch_walk": "import torch.nn.functional as F\nREF = getattr(F, 'scaled_dot_product' + "
-                  "'_attention')\n",
+    "'_attention')\n",
 }
-DELEGATE = ("def scaled_dot_product_attention(q, k, v, mask=None):\n"
-            "    return REF(q, k, v, mask)\n")
+DELEGATE = "def scaled_dot_product_attention(q, k, v, mask=None):\n    return REF(q, k, v, mask)\n"
 
 
 @pytest.mark.parametrize("how", sorted(BORROWERS))
@@ -259,10 +267,15 @@ def test_reference_cannot_be_borrowed_at_run_time(sandbox, tmp_path, how):
 
 def test_hidden_third_party_package_is_empty(sandbox, tmp_path):
     _strong(sandbox)
-    cell = ("import importlib\nm = importlib.import_module('ti' + 'mm')\n"
-            "raise RuntimeError(str(sorted(n for n in dir(m) if not n.startswith('_'))))\n")
-    rec = _grade(sandbox, write(tmp_path / "t.ipynb", [cell], assignment="02_multihead"),
-                 assignment="02_multihead")
+    cell = (
+        "import importlib\nm = importlib.import_module('ti' + 'mm')\n"
+        "raise RuntimeError(str(sorted(n for n in dir(m) if not n.startswith('_'))))\n"
+    )
+    rec = _grade(
+        sandbox,
+        write(tmp_path / "t.ipynb", [cell], assignment="02_multihead"),
+        assignment="02_multihead",
+    )
     errors = _cell_errors(rec)
     assert errors == ["[]"] or "ImportError" in str(rec["cells"]), rec["cells"]
 

@@ -1,4 +1,5 @@
 """Walking skeleton and exact scores: solutions full, exercises zero, partial submissions exact."""
+
 from __future__ import annotations
 
 import re
@@ -34,23 +35,56 @@ def test_solution_full_marks_and_exercise_zero(sandbox, assignment, lang):
     assert all(t["code"] == "not_implemented" for t in rec["tests"] if t["max_points"])
     # The feedback speaks the notebook's language (detected from its metadata).
     shown = [t["title"] + t["reason"] for t in rec["tests"]]
-    assert all(bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff]", text)) == (lang != "en") for text in shown), shown
+    assert all(
+        bool(re.search(r"[\u3040-\u30ff\u3400-\u9fff]", text)) == (lang != "en") for text in shown
+    ), shown
 
 
-@pytest.mark.parametrize("source, expected", [
-    (CORRECT_01, 10.0),
-    # right without a mask, wrong with one
-    (IGNORES_MASK_01, {"returns_output_and_weights": 1, "weights_are_distributions": 1,
-                       "output_without_mask": 3, "output_with_mask": 0, "mask_broadcasts": 0,
-                       "fully_masked_row_is_zero": 0, "inputs_unchanged": 1}),
-    # k.transpose(1, 2): right for (B, N, d) only, so partial credit inside tests
-    (ONLY_3D_01, {"returns_output_and_weights": 0.5, "weights_are_distributions": 0.5,
-                  "output_without_mask": 1, "output_with_mask": 1, "mask_broadcasts": 0,
-                  "fully_masked_row_is_zero": 1, "inputs_unchanged": 1}),
-    (ZEROS_01, {"returns_output_and_weights": 1, "weights_are_distributions": 0,
-                "output_without_mask": 0, "output_with_mask": 0, "mask_broadcasts": 0,
-                "fully_masked_row_is_zero": 0, "inputs_unchanged": 1}),
-], ids=["correct", "ignores_mask", "only_3d", "zeros"])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (CORRECT_01, 10.0),
+        # right without a mask, wrong with one
+        (
+            IGNORES_MASK_01,
+            {
+                "returns_output_and_weights": 1,
+                "weights_are_distributions": 1,
+                "output_without_mask": 3,
+                "output_with_mask": 0,
+                "mask_broadcasts": 0,
+                "fully_masked_row_is_zero": 0,
+                "inputs_unchanged": 1,
+            },
+        ),
+        # k.transpose(1, 2): right for (B, N, d) only, so partial credit inside tests
+        (
+            ONLY_3D_01,
+            {
+                "returns_output_and_weights": 0.5,
+                "weights_are_distributions": 0.5,
+                "output_without_mask": 1,
+                "output_with_mask": 1,
+                "mask_broadcasts": 0,
+                "fully_masked_row_is_zero": 1,
+                "inputs_unchanged": 1,
+            },
+        ),
+        (
+            ZEROS_01,
+            {
+                "returns_output_and_weights": 1,
+                "weights_are_distributions": 0,
+                "output_without_mask": 0,
+                "output_with_mask": 0,
+                "mask_broadcasts": 0,
+                "fully_masked_row_is_zero": 0,
+                "inputs_unchanged": 1,
+            },
+        ),
+    ],
+    ids=["correct", "ignores_mask", "only_3d", "zeros"],
+)
 def test_exact_partial_scores_01(sandbox, tmp_path, source, expected):
     for _ in range(2):  # fresh hidden inputs each time, same verdicts
         rec = grade_notebook(write(tmp_path / "s.ipynb", [source]), sandbox)
@@ -71,10 +105,12 @@ def test_seeds_differ_and_are_recorded(sandbox, tmp_path):
 
 
 def test_forbidden_call_blocks_points(sandbox, tmp_path):
-    src = ("import torch.nn.functional as F\n"
-           "def scaled_dot_product_attention(q, k, v, mask=None):\n"
-           "    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n"
-           "    return out, None\n")
+    src = (
+        "import torch.nn.functional as F\n"
+        "def scaled_dot_product_attention(q, k, v, mask=None):\n"
+        "    out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)\n"
+        "    return out, None\n"
+    )
     rec = grade_notebook(write(tmp_path / "s.ipynb", [src]), sandbox)
     assert total(rec) == (0, 10)
     static = next(t for t in rec["tests"] if t["test"] == "no_forbidden_calls")

@@ -4,6 +4,7 @@ One test per graded property; each test passes only with full points and reports
 ``points/max`` (also in the terminal summary). Without ``--submission`` this file's
 tests are skipped (the rest of tests/grading is the grader's own test-suite).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,10 @@ def pytest_generate_tests(metafunc):
     if config.getoption("--submission"):
         names = [c.name for c in checks_of(assignments.load(_assignment(config)))]
         names.append("no_forbidden_calls")
-    metafunc.parametrize("graded_test", names or [pytest.param(
-        None, marks=pytest.mark.skip(reason="no --submission given"))])
+    metafunc.parametrize(
+        "graded_test",
+        names or [pytest.param(None, marks=pytest.mark.skip(reason="no --submission given"))],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -47,8 +50,10 @@ def test_graded_property(graded_test, graded, record_property):
     record_property("points", row["points"])
     record_property("max_points", row["max_points"])
     if row["status"] != "pass":
-        pytest.fail(f"{row['points']}/{row['max_points']} points [{row['status']}]: "
-                    f"{row['reason']}", pytrace=False)
+        pytest.fail(
+            f"{row['points']}/{row['max_points']} points [{row['status']}]: {row['reason']}",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,5 +64,6 @@ def _print_total(request):
         pts, mx = total(rec)
         tr = request.config.pluginmanager.get_plugin("terminalreporter")
         if tr:
-            tr.write_line(f"\n{rec['assignment']} {rec['student']}: {pts} / {mx} points "
-                          f"(seed {rec['seed']})")
+            tr.write_line(
+                f"\n{rec['assignment']} {rec['student']}: {pts} / {mx} points (seed {rec['seed']})"
+            )

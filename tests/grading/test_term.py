@@ -1,5 +1,6 @@
 """The instructor's term on a recorded OUT: points in grading.toml, rescore, comments, late
 work, gradebook exports (golden files), status, shard specs. No student code runs here."""
+
 from __future__ import annotations
 
 import json
@@ -19,13 +20,34 @@ STUDENTS = {"alice": 1.0, "山田太郎": 0.5, "张伟": 0.0}  # fraction of eve
 
 
 def _record(student: str, assignment: str, frac: float, lang: str = "ja") -> dict:
-    tests = [{"test": t, "title": t, "points": round(p * frac, 2), "max_points": p,
-              "fraction": frac, "status": "pass" if frac == 1 else "partial" if frac else "fail",
-              "reason": "" if frac == 1 else "wrong values", "code": "" if frac == 1 else
-              "wrong_values"} for t, p in default_points(assignment).items()]
-    return {"student": student, "name": student, "assignment": assignment, "lang": lang,
-            "seed": 7, "notebook": f"{student}.ipynb", "notebook_sha256": None, "error": None,
-            "tests": tests, "cells": [], "forbidden": [], "run": {}, "infra": []}
+    tests = [
+        {
+            "test": t,
+            "title": t,
+            "points": round(p * frac, 2),
+            "max_points": p,
+            "fraction": frac,
+            "status": "pass" if frac == 1 else "partial" if frac else "fail",
+            "reason": "" if frac == 1 else "wrong values",
+            "code": "" if frac == 1 else "wrong_values",
+        }
+        for t, p in default_points(assignment).items()
+    ]
+    return {
+        "student": student,
+        "name": student,
+        "assignment": assignment,
+        "lang": lang,
+        "seed": 7,
+        "notebook": f"{student}.ipynb",
+        "notebook_sha256": None,
+        "error": None,
+        "tests": tests,
+        "cells": [],
+        "forbidden": [],
+        "run": {},
+        "infra": [],
+    }
 
 
 def make_out(tmp_path: Path, assignments=("01_attention", "02_multihead")) -> Path:
@@ -49,26 +71,48 @@ def _gold(name: str, got: Path) -> None:
     assert got.read_bytes() == (GOLDEN / name).read_bytes(), got.read_text(encoding="utf-8")
 
 
-ROSTER = ("\ufeffStudent,Name,Email,SIS_Login_ID,canvas_id,Section,idnumber\r\n"
-          "alice,Alice Smith,alice@uni.example,alice,1001,A,S001\r\n"
-          "山田太郎,山田 太郎,yamada@uni.example,yamada,1002,A,S002\r\n"
-          "张伟,张伟,zhang@uni.example,zhang,1003,B,S003\r\n"
-          "carol,Carol,carol@uni.example,carol,1004,B,S004\r\n"
-          "alice,Alice Smith,alice@uni.example,alice,1001,A,S001\r\n")
+ROSTER = (
+    "\ufeffStudent,Name,Email,SIS_Login_ID,canvas_id,Section,idnumber\r\n"
+    "alice,Alice Smith,alice@uni.example,alice,1001,A,S001\r\n"
+    "山田太郎,山田 太郎,yamada@uni.example,yamada,1002,A,S002\r\n"
+    "张伟,张伟,zhang@uni.example,zhang,1003,B,S003\r\n"
+    "carol,Carol,carol@uni.example,carol,1004,B,S004\r\n"
+    "alice,Alice Smith,alice@uni.example,alice,1001,A,S001\r\n"
+)
 
 
 @pytest.fixture
 def graded(tmp_path):
     out = make_out(tmp_path)
     (tmp_path / "roster.csv").write_bytes(ROSTER.encode("utf-8"))
-    assert term("comment", out, "山田太郎", "=SUM(A1) よく書けています", "--points", "1.5",
-                "--assignment", "01_attention") == 0
+    assert (
+        term(
+            "comment",
+            out,
+            "山田太郎",
+            "=SUM(A1) よく書けています",
+            "--points",
+            "1.5",
+            "--assignment",
+            "01_attention",
+        )
+        == 0
+    )
     return out
 
 
 def test_gradebook_csv_golden(graded, tmp_path, capsys):
-    assert term("gradebook", graded, "--roster", tmp_path / "roster.csv", "--output",
-                tmp_path / "book.csv") == 0
+    assert (
+        term(
+            "gradebook",
+            graded,
+            "--roster",
+            tmp_path / "roster.csv",
+            "--output",
+            tmp_path / "book.csv",
+        )
+        == 0
+    )
     _gold("gradebook.csv", tmp_path / "book.csv")
     err = capsys.readouterr().err
     assert "alice is listed twice" in err  # duplicate roster row: counted once, said so
@@ -79,29 +123,66 @@ def test_gradebook_csv_golden(graded, tmp_path, capsys):
 
 
 def test_gradebook_canvas_golden_with_bom(graded, tmp_path):
-    assert term("gradebook", graded, "--format", "canvas", "--roster", tmp_path / "roster.csv",
-                "--bom", "--output", tmp_path / "canvas.csv") == 0
+    assert (
+        term(
+            "gradebook",
+            graded,
+            "--format",
+            "canvas",
+            "--roster",
+            tmp_path / "roster.csv",
+            "--bom",
+            "--output",
+            tmp_path / "canvas.csv",
+        )
+        == 0
+    )
     _gold("gradebook-canvas.csv", tmp_path / "canvas.csv")
     assert (tmp_path / "canvas.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
 def test_gradebook_canvas_from_export_keeps_assignment_ids(graded, tmp_path, capsys):
     export = tmp_path / "export.csv"
-    export.write_text("Student,ID,SIS User ID,SIS Login ID,Section,01_attention (5501),Quiz (77)\n"
-                      "    Points Possible,,,,,10,5\n"
-                      "Alice Smith,1001,S001,alice,A,,4\n"
-                      "山田 太郎,1002,S002,山田太郎,A,,3\n"
-                      "Nobody,1009,S009,nobody,A,,\n", encoding="utf-8")
-    assert term("gradebook", graded, "--format", "canvas", "--canvas-export", export,
-                "--output", tmp_path / "canvas2.csv") == 0
+    export.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,01_attention (5501),Quiz (77)\n"
+        "    Points Possible,,,,,10,5\n"
+        "Alice Smith,1001,S001,alice,A,,4\n"
+        "山田 太郎,1002,S002,山田太郎,A,,3\n"
+        "Nobody,1009,S009,nobody,A,,\n",
+        encoding="utf-8",
+    )
+    assert (
+        term(
+            "gradebook",
+            graded,
+            "--format",
+            "canvas",
+            "--canvas-export",
+            export,
+            "--output",
+            tmp_path / "canvas2.csv",
+        )
+        == 0
+    )
     _gold("gradebook-canvas-export.csv", tmp_path / "canvas2.csv")
     err = capsys.readouterr().err
     assert "not on the Canvas export (1): 张伟 (left out of the canvas file)" in err
 
 
 def test_gradebook_moodle_golden(graded, tmp_path):
-    assert term("gradebook", graded, "--format", "moodle", "--roster", tmp_path / "roster.csv",
-                "--output", tmp_path / "moodle.csv") == 0
+    assert (
+        term(
+            "gradebook",
+            graded,
+            "--format",
+            "moodle",
+            "--roster",
+            tmp_path / "roster.csv",
+            "--output",
+            tmp_path / "moodle.csv",
+        )
+        == 0
+    )
     _gold("gradebook-moodle.csv", tmp_path / "moodle.csv")
 
 
@@ -112,11 +193,14 @@ def test_roster_with_conflicting_duplicate_is_refused(graded, tmp_path, capsys):
     assert "'alice' twice with different details (lines 2 and 3)" in err
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("name,email\nx,y\n", "no 'student' column"),
-    ("", "is empty"),
-    ("student,email\n,a@x\n", "line 2: no student id"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("name,email\nx,y\n", "no 'student' column"),
+        ("", "is empty"),
+        ("student,email\n,a@x\n", "line 2: no student id"),
+    ],
+)
 def test_bad_rosters_name_the_problem(graded, tmp_path, capsys, text, expected):
     (tmp_path / "bad.csv").write_text(text, encoding="utf-8")
     assert term("gradebook", graded, "--roster", tmp_path / "bad.csv") == 2
@@ -149,6 +233,7 @@ def test_comment_on_unknown_or_ambiguous_student(graded, capsys):
 def test_rescore_runs_no_student_code(graded, monkeypatch, capsys):
     def no_sandbox(*a, **k):
         raise AssertionError("rescore started a sandbox")
+
     monkeypatch.setattr(sandbox_mod.Sandbox, "__init__", no_sandbox)
     toml = graded / "grading.toml"
     assert term("status", graded) == 0
@@ -177,19 +262,29 @@ def test_grading_run_refuses_to_mix_points(graded, tmp_path, capsys):
     assert sorted(p.name for p in (graded / "results" / "01_attention").iterdir()) == before
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("[assignments.\"01_attention\".points]\noutput_with_mask = \"two\"\n",
-     "assignments.'01_attention'.points.output_with_mask = 'two' is not a number"),
-    ("[assignments.\"01_attention\".points]\nno_such_test = 1\n",
-     "points.no_such_test: no such test"),
-    ("[assignments.\"01_attention\"]\nweight = -1\n", "weight = -1 is not a number"),
-    ("[late]\npenalty_per_day = 2\n", "late.penalty_per_day = 2 is not a number in [0, 1]"),
-    ("[late]\ntimezone = \"Mars/Olympus\"\n", "late.timezone = 'Mars/Olympus' is not a time zone"),
-    ("[assignments.\"01_attention\"]\ndeadline = \"soon\"\n", "'soon' is not an ISO 8601"),
-    ("[assignments.\"01_attention\"]\ndeadline = \"2026-05-01T23:59\"\n", "has no time zone"),
-    ("[points]\nx = 1\n", "unknown table or key 'points'"),
-    ("[late\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            '[assignments."01_attention".points]\noutput_with_mask = "two"\n',
+            "assignments.'01_attention'.points.output_with_mask = 'two' is not a number",
+        ),
+        (
+            '[assignments."01_attention".points]\nno_such_test = 1\n',
+            "points.no_such_test: no such test",
+        ),
+        ('[assignments."01_attention"]\nweight = -1\n', "weight = -1 is not a number"),
+        ("[late]\npenalty_per_day = 2\n", "late.penalty_per_day = 2 is not a number in [0, 1]"),
+        (
+            '[late]\ntimezone = "Mars/Olympus"\n',
+            "late.timezone = 'Mars/Olympus' is not a time zone",
+        ),
+        ('[assignments."01_attention"]\ndeadline = "soon"\n', "'soon' is not an ISO 8601"),
+        ('[assignments."01_attention"]\ndeadline = "2026-05-01T23:59"\n', "has no time zone"),
+        ("[points]\nx = 1\n", "unknown table or key 'points'"),
+        ("[late\n", "not valid TOML"),
+    ],
+)
 def test_malformed_toml_names_key_and_value(tmp_path, text, expected):
     path = tmp_path / "grading.toml"
     path.write_text(text, encoding="utf-8")
@@ -207,19 +302,27 @@ def test_malformed_toml_stops_a_command_with_a_clear_error(graded, capsys):
 def test_late_rule_and_times_csv(graded, tmp_path, capsys):
     toml = graded / "grading.toml"
     term("status", graded)
-    toml.write_text(toml.read_text().replace(
-        "penalty_per_day = 0.0", "penalty_per_day = 0.25").replace(
-        'timezone = "+09:00"', "").replace(
-        '[assignments."01_attention"]\nweight = 1.0\n# deadline = "2026-05-01T23:59:00+09:00"',
-        '[assignments."01_attention"]\nweight = 1.0\ndeadline = "2026-05-01T23:59:00+09:00"'))
+    toml.write_text(
+        toml.read_text()
+        .replace("penalty_per_day = 0.0", "penalty_per_day = 0.25")
+        .replace('timezone = "+09:00"', "")
+        .replace(
+            '[assignments."01_attention"]\nweight = 1.0\n# deadline = "2026-05-01T23:59:00+09:00"',
+            '[assignments."01_attention"]\nweight = 1.0\ndeadline = "2026-05-01T23:59:00+09:00"',
+        )
+    )
     times = tmp_path / "times.csv"
-    times.write_bytes("\ufeffstudent,timestamp\r\nalice,2026-05-01T14:59:00Z\r\n"
-                      "山田太郎,2026-05-02T00:30:00+09:00\r\n山田太郎,2026-05-03 09:00:00+09:00\r\n"
-                      "张伟,2026-04-30T10:00:00-05:00\r\n".encode("utf-8"))
+    times.write_bytes(
+        "\ufeffstudent,timestamp\r\nalice,2026-05-01T14:59:00Z\r\n"
+        "山田太郎,2026-05-02T00:30:00+09:00\r\n山田太郎,2026-05-03 09:00:00+09:00\r\n"
+        "张伟,2026-04-30T10:00:00-05:00\r\n".encode("utf-8")
+    )
     assert term("rescore", graded, "--times", times) == 0
     assert "山田太郎: listed twice" in capsys.readouterr().err
-    recs = {s: json.loads((graded / "results" / "01_attention" / f"{s}.json").read_text())
-            for s in STUDENTS}
+    recs = {
+        s: json.loads((graded / "results" / "01_attention" / f"{s}.json").read_text())
+        for s in STUDENTS
+    }
     assert recs["alice"]["late"]["days_late"] == 0  # 23:59 JST exactly: on time
     assert recs["山田太郎"]["late"]["days_late"] == 2 and recs["山田太郎"]["late"]["penalty"] == 0.5
     assert recs["张伟"]["late"]["penalty"] == 0
@@ -239,11 +342,14 @@ def test_late_entry_grace_and_cap():
     assert late_entry(None, due, rule) is None
 
 
-@pytest.mark.parametrize("row, expected", [
-    ("alice,yesterday", "line 2: 'yesterday' is not an ISO 8601"),
-    ("alice,2026-05-01 10:00", "has no time zone"),
-    ("alice", "has no 'timestamp' value"),
-])
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        ("alice,yesterday", "line 2: 'yesterday' is not an ISO 8601"),
+        ("alice,2026-05-01 10:00", "has no time zone"),
+        ("alice", "has no 'timestamp' value"),
+    ],
+)
 def test_bad_times_rows_name_the_line(tmp_path, row, expected):
     path = tmp_path / "t.csv"
     path.write_text(f"student,timestamp\n{row}\n", encoding="utf-8")
@@ -254,6 +360,7 @@ def test_bad_times_rows_name_the_line(tmp_path, row, expected):
 
 def test_naive_times_take_the_configured_zone(tmp_path):
     from course_pkg.grading.points import parse_offset
+
     path = tmp_path / "t.csv"
     path.write_text("student,timestamp\nalice,2026-05-01 10:00\n", encoding="utf-8")
     times, _ = read_times(path, parse_offset("+09:00", "late.timezone"))
@@ -277,12 +384,28 @@ def test_shard_on_the_command_line_needs_a_valid_spec_and_a_seed(tmp_path, capsy
     (tmp_path / "subs").mkdir()
     for spec in ("0/3", "4/3", "a/b"):
         with pytest.raises(SystemExit):
-            term(tmp_path / "subs", "--assignment", "01_attention", "--out", tmp_path / "o",
-                 "--shard", spec, "--seed", "1")
+            term(
+                tmp_path / "subs",
+                "--assignment",
+                "01_attention",
+                "--out",
+                tmp_path / "o",
+                "--shard",
+                spec,
+                "--seed",
+                "1",
+            )
         assert f"--shard {spec!r}" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        term(tmp_path / "subs", "--assignment", "01_attention", "--out", tmp_path / "o",
-             "--shard", "1/2")
+        term(
+            tmp_path / "subs",
+            "--assignment",
+            "01_attention",
+            "--out",
+            tmp_path / "o",
+            "--shard",
+            "1/2",
+        )
     assert "--shard needs --seed" in capsys.readouterr().err
 
 
@@ -310,7 +433,11 @@ def test_merge_refuses_different_seeds_and_conflicting_records(tmp_path, capsys)
 
 
 def test_summary_html_is_self_contained_with_figures(graded):
-    for lang, word in (("ja", "合計点の分布"), ("zh", "总分分布"), ("en", "distribution of totals")):
+    for lang, word in (
+        ("ja", "合計点の分布"),
+        ("zh", "总分分布"),
+        ("en", "distribution of totals"),
+    ):
         assert term("report", graded, "--ui-lang", lang) == 0
         page = (graded / "summary.html").read_text(encoding="utf-8")
         assert word in page and page.count("<svg") == 4  # 2 figures x 2 assignments
@@ -332,10 +459,13 @@ def test_config_prints_the_shipped_defaults(capsys, tmp_path):
 def test_terminal_summary_speaks_the_instructor_language(graded):
     from course_pkg.grading.classreport import terminal_summary
     from course_pkg.grading.outdir import OutDir
+
     recs = OutDir(graded, None).with_comments(OutDir(graded, None).records("01_attention"))
-    for lang, words in (("zh", ("学生人数: 3", "各测试的通过率", "常见的失败原因")),
-                        ("ja", ("学生数: 3", "テストごとの合格率", "エラーのあった学生: なし")),
-                        ("en", ("students: 3", "pass rate by test", "not passed, by test"))):
+    for lang, words in (
+        ("zh", ("学生人数: 3", "各测试的通过率", "常见的失败原因")),
+        ("ja", ("学生数: 3", "テストごとの合格率", "エラーのあった学生: なし")),
+        ("en", ("students: 3", "pass rate by test", "not passed, by test")),
+    ):
         text = terminal_summary(recs, ["w1"], lang)
         assert all(w in text for w in words), text
     assert "mean: 5.50 / 10" in terminal_summary(recs)  # (10 + 6.5 + 0) / 3, comment included

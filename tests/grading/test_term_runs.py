@@ -1,6 +1,7 @@
 """Term features that grade for real: shards merged equal a single run byte for byte,
 one student, variants of course exercises, an instructor's own checks (--checks DIR),
 the feedback language (metadata, then folder, then --lang)."""
+
 from __future__ import annotations
 
 import json
@@ -21,13 +22,18 @@ FAST = ["--wall", "10", "--mem-mb", "1536", "--no-progress", "--workers", "2"]
 
 
 def grade(subs, out, assignment="01_attention", *extra) -> int:
-    return main([str(subs), "--assignment", assignment, "--out", str(out), *FAST,
-                 *map(str, extra)])
+    return main([str(subs), "--assignment", assignment, "--out", str(out), *FAST, *map(str, extra)])
 
 
 def _class(root: Path) -> Path:
-    codes = [CORRECT_01, IGNORES_MASK_01, ONLY_3D_01, ZEROS_01, "raise ValueError('x')\n",
-             CORRECT_01]
+    codes = [
+        CORRECT_01,
+        IGNORES_MASK_01,
+        ONLY_3D_01,
+        ZEROS_01,
+        "raise ValueError('x')\n",
+        CORRECT_01,
+    ]
     names = ["alice", "山田太郎", "张伟", "bob (1)", "carol", "dave"]
     for name, code in zip(names, codes):
         write(root / f"{name}.ipynb", [code])
@@ -38,13 +44,27 @@ def test_merged_shards_equal_a_single_run_byte_for_byte(tmp_path, capsys):
     subs = _class(tmp_path / "subs")
     assert grade(subs, tmp_path / "single", "01_attention", "--seed", "11") == 0
     for k in (1, 2):
-        assert grade(subs, tmp_path / f"shard{k}", "01_attention", "--seed", "11",
-                     "--shard", f"{k}/2") == 0
-    parts = [{p.stem for p in (tmp_path / f"shard{k}" / "results" / "01_attention").glob("*.json")}
-             for k in (1, 2)]
+        assert (
+            grade(subs, tmp_path / f"shard{k}", "01_attention", "--seed", "11", "--shard", f"{k}/2")
+            == 0
+        )
+    parts = [
+        {p.stem for p in (tmp_path / f"shard{k}" / "results" / "01_attention").glob("*.json")}
+        for k in (1, 2)
+    ]
     assert parts[0] and parts[1] and not parts[0] & parts[1]  # a real split
-    assert main(["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "--out",
-                 str(tmp_path / "merged")]) == 0
+    assert (
+        main(
+            [
+                "merge",
+                str(tmp_path / "shard1"),
+                str(tmp_path / "shard2"),
+                "--out",
+                str(tmp_path / "merged"),
+            ]
+        )
+        == 0
+    )
     single = (tmp_path / "single" / "grades.csv").read_bytes()
     assert (tmp_path / "merged" / "grades.csv").read_bytes() == single
     assert len(single.splitlines()) == 1 + 6 * 8
@@ -57,7 +77,8 @@ def test_one_student_only(tmp_path, capsys):
     subs = _class(tmp_path / "subs")
     assert grade(subs, tmp_path / "out", "01_attention", "--student", "张伟") == 0
     assert [p.stem for p in (tmp_path / "out" / "results" / "01_attention").glob("*.json")] == [
-        "张伟"]
+        "张伟"
+    ]
     assert grade(subs, tmp_path / "out", "01_attention", "--student", "nobody") == 2
     assert "--student 'nobody' is not in" in capsys.readouterr().err
 
@@ -71,15 +92,19 @@ def test_variant_from_course_exercises_generate_is_gradable(tmp_path):
     (src / "zh" / "01_attention_hard.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     assert exercises.main(["generate", "--src", str(src), "--out", str(ex)]) == 0
     exercise = ex / "zh" / "01_attention_hard.ipynb"
-    assert json.loads(exercise.read_text("utf-8"))["metadata"]["course"]["assignment"] == \
-        "01_attention_hard"
+    assert (
+        json.loads(exercise.read_text("utf-8"))["metadata"]["course"]["assignment"]
+        == "01_attention_hard"
+    )
     subs = tmp_path / "subs"
     subs.mkdir()
     shutil.copy(src / "zh" / "01_attention_hard.ipynb", subs / "solved.ipynb")
     shutil.copy(exercise, subs / "untouched.ipynb")
     assert grade(subs, tmp_path / "out", "01_attention_hard") == 0
-    recs = {p.stem: json.loads(p.read_text()) for p in
-            (tmp_path / "out" / "results" / "01_attention_hard").glob("*.json")}
+    recs = {
+        p.stem: json.loads(p.read_text())
+        for p in (tmp_path / "out" / "results" / "01_attention_hard").glob("*.json")
+    }
     totals = {k: sum(t["points"] for t in r["tests"]) for k, r in recs.items()}
     assert totals == {"solved": 10, "untouched": 0}
     assert recs["solved"]["lang"] == "zh"
@@ -92,7 +117,7 @@ def test_variant_metadata_alone_chooses_the_checks(tmp_path, sandbox):
     assert sum(t["points"] for t in rec["tests"]) == 10
 
 
-SOFTMAX = '''
+SOFTMAX = """
 import os
 import torch
 
@@ -103,7 +128,7 @@ def softmax(x):
     if os.path.exists(CHECKS) or os.path.exists(os.path.dirname(CHECKS)):
         return z * 0  # the instructor's checks must be invisible to student code
     return z / z.sum(dim=-1, keepdim=True)
-'''
+"""
 
 
 def test_instructor_checks_dir(tmp_path, capsys):
@@ -111,16 +136,27 @@ def test_instructor_checks_dir(tmp_path, capsys):
     checks.mkdir()
     shutil.copy(EXAMPLE, checks / "a06_softmax.py")
     subs = tmp_path / "subs"
-    write(subs / "good.ipynb", [SOFTMAX.format(checks=str(checks / "a06_softmax.py"))],
-          assignment="06_softmax")
-    write(subs / "library.ipynb", ["import torch\ndef softmax(x):\n"
-                                   "    return torch.softmax(x, dim=-1)\n"],
-          assignment="06_softmax", lang="en")
-    write(subs / "naive.ipynb", ["def softmax(x):\n    return x.exp() / x.exp().sum(-1, "
-                                 "keepdim=True)\n"], assignment="06_softmax")
+    write(
+        subs / "good.ipynb",
+        [SOFTMAX.format(checks=str(checks / "a06_softmax.py"))],
+        assignment="06_softmax",
+    )
+    write(
+        subs / "library.ipynb",
+        ["import torch\ndef softmax(x):\n    return torch.softmax(x, dim=-1)\n"],
+        assignment="06_softmax",
+        lang="en",
+    )
+    write(
+        subs / "naive.ipynb",
+        ["def softmax(x):\n    return x.exp() / x.exp().sum(-1, keepdim=True)\n"],
+        assignment="06_softmax",
+    )
     assert grade(subs, tmp_path / "out", "06_softmax", "--checks", checks) == 0
-    recs = {p.stem: json.loads(p.read_text()) for p in
-            (tmp_path / "out" / "results" / "06_softmax").glob("*.json")}
+    recs = {
+        p.stem: json.loads(p.read_text())
+        for p in (tmp_path / "out" / "results" / "06_softmax").glob("*.json")
+    }
     totals = {k: sum(t["points"] for t in r["tests"]) for k, r in recs.items()}
     assert totals == {"good": 10, "library": 0, "naive": 7}, totals
     assert recs["library"]["forbidden"][0]["name"] == "softmax"
@@ -133,13 +169,16 @@ def test_instructor_checks_dir(tmp_path, capsys):
     assert sum(t["points"] for t in good["tests"]) == 13
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("ASSIGNMENT = '01_attention'\n", "is a course assignment"),
-    ("ASSIGNMENT = 'x y'\n", "must be a name like"),
-    ("ASSIGNMENT = '07_x'\nFUNCTIONS = ('f',)\nFORBIDDEN = {}\n", "no @check function"),
-    ("ASSIGNMENT = '07_x'\nFUNCTIONS = 'f'\n", "FUNCTIONS = 'f' must be a tuple"),
-    ("raise RuntimeError('oops')\n", "cannot be loaded: RuntimeError: oops"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("ASSIGNMENT = '01_attention'\n", "is a course assignment"),
+        ("ASSIGNMENT = 'x y'\n", "must be a name like"),
+        ("ASSIGNMENT = '07_x'\nFUNCTIONS = ('f',)\nFORBIDDEN = {}\n", "no @check function"),
+        ("ASSIGNMENT = '07_x'\nFUNCTIONS = 'f'\n", "FUNCTIONS = 'f' must be a tuple"),
+        ("raise RuntimeError('oops')\n", "cannot be loaded: RuntimeError: oops"),
+    ],
+)
 def test_bad_checks_files_are_refused_by_name(tmp_path, capsys, text, expected):
     checks = tmp_path / "c"
     checks.mkdir()
@@ -151,16 +190,18 @@ def test_bad_checks_files_are_refused_by_name(tmp_path, capsys, text, expected):
     assert expected in err and "mine.py" in err
 
 
-@pytest.mark.parametrize("meta, folder, flag, expected", [
-    ("zh", "ja", "ja", "zh"),      # metadata first
-    ("zh-CN", "ja", None, "zh"),   # a regional code counts
-    ("en", "zh", "ja", "en"),
-    (None, "zh", "ja", "zh"),      # then the folder
-    (None, "other", "en", "en"),   # then --lang
-    (None, "other", None, "ja"),
-])
-def test_feedback_language_metadata_then_folder_then_flag(tmp_path, meta, folder, flag,
-                                                          expected):
+@pytest.mark.parametrize(
+    "meta, folder, flag, expected",
+    [
+        ("zh", "ja", "ja", "zh"),  # metadata first
+        ("zh-CN", "ja", None, "zh"),  # a regional code counts
+        ("en", "zh", "ja", "en"),
+        (None, "zh", "ja", "zh"),  # then the folder
+        (None, "other", "en", "en"),  # then --lang
+        (None, "other", None, "ja"),
+    ],
+)
+def test_feedback_language_metadata_then_folder_then_flag(tmp_path, meta, folder, flag, expected):
     nb = nbformat.v4.new_notebook()
     if meta:
         nb.metadata["course"] = {"lang": meta, "assignment": "01_attention"}

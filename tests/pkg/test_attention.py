@@ -1,4 +1,5 @@
 """course_pkg.models.attention against PyTorch's own operators."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -60,17 +61,31 @@ def test_sdpa_matches_torch_with_boolean_mask():
     mask = torch.rand(2, 3, 6, 6, generator=g) > 0.4
     mask[..., 0] = True  # every query sees at least one key (torch gives NaN otherwise)
     out, w = scaled_dot_product_attention(q, k, v, mask)
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=1e-5, rtol=1e-5
+    )
     causal = causal_mask(6)
     out, _ = scaled_dot_product_attention(q, k, v, causal)
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, is_causal=True), atol=1e-5, rtol=1e-5
+    )
 
 
 @SETTINGS
-@given(nq=st.integers(1, 6), nk=st.integers(1, 6), d=st.integers(1, 8), seed=st.integers(0, 2**16), p=st.floats(0.0, 1.0))
+@given(
+    nq=st.integers(1, 6),
+    nk=st.integers(1, 6),
+    d=st.integers(1, 8),
+    seed=st.integers(0, 2**16),
+    p=st.floats(0.0, 1.0),
+)
 def test_sdpa_invariants(nq, nk, d, seed, p):
     g = _gen(seed)
-    q, k, v = torch.randn(2, nq, d, generator=g), torch.randn(2, nk, d, generator=g), torch.randn(2, nk, d, generator=g)
+    q, k, v = (
+        torch.randn(2, nq, d, generator=g),
+        torch.randn(2, nk, d, generator=g),
+        torch.randn(2, nk, d, generator=g),
+    )
     mask = torch.rand(2, nq, nk, generator=g) >= p
     out, w = scaled_dot_product_attention(q, k, v, mask)
     assert not torch.isnan(out).any() and not torch.isnan(w).any()
@@ -78,7 +93,9 @@ def test_sdpa_invariants(nq, nk, d, seed, p):
     row_sums = w.sum(-1)
     has_key = mask.any(-1)
     torch.testing.assert_close(row_sums[has_key], torch.ones_like(row_sums[has_key]))
-    assert torch.all(row_sums[~has_key] == 0) and torch.all(out[~has_key] == 0)  # fully masked row: zeros
+    assert torch.all(row_sums[~has_key] == 0) and torch.all(
+        out[~has_key] == 0
+    )  # fully masked row: zeros
 
 
 # ----------------------------------------------------------------- MultiHeadAttention
@@ -113,7 +130,9 @@ def test_functional_mha_matches_module():
     x = torch.randn(2, 5, 24)
     out = multi_head_attention(x, mha.qkv.weight, mha.qkv.bias, mha.proj.weight, mha.proj.bias, 3)
     torch.testing.assert_close(out, mha(x), atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match=r"qkv_weight must have shape \(3D, D\) = \(72, 24\), got \(24, 24\)"):
+    with pytest.raises(
+        ValueError, match=r"qkv_weight must have shape \(3D, D\) = \(72, 24\), got \(24, 24\)"
+    ):
         multi_head_attention(x, mha.proj.weight, None, mha.proj.weight, None, 3)
 
 

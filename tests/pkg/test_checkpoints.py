@@ -1,4 +1,5 @@
 """The shipped checkpoints: size, safe loading, and the accuracies the chapters quote."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -53,8 +54,10 @@ def test_small_data_models_match_their_reports(test_loader):
 def test_cnn_beats_vit_on_limited_data(test_loader):
     """The robust claim of the ViT-vs-CNN chapter: with 20 images per class the CNN's
     inductive bias wins, with or without distillation (see tools/checkpoint_recipes.py)."""
-    accs = {n: evaluate(load_pretrained(n), test_loader)
-            for n in ("cnn_digits_small", "vit_digits_small", "deit_digits")}
+    accs = {
+        n: evaluate(load_pretrained(n), test_loader)
+        for n in ("cnn_digits_small", "vit_digits_small", "deit_digits")
+    }
     assert accs["cnn_digits_small"] > accs["vit_digits_small"] + 0.05
     assert accs["cnn_digits_small"] > accs["deit_digits"] + 0.05
 
@@ -80,7 +83,9 @@ def test_mae_beats_the_mean_image(ratio):
     imgs = split.test_images[:128]
     P = mae.config.patch_size
     N = (size // P) ** 2
-    mask = torch.stack([random_mask(N, ratio, torch.Generator().manual_seed(i)) for i in range(128)])
+    mask = torch.stack(
+        [random_mask(N, ratio, torch.Generator().manual_seed(i)) for i in range(128)]
+    )
     loss, _, _ = mae.forward_with_mask(imgs, mask)
     mean_pred = patchify(split.train_images.mean(0, keepdim=True), P).expand(128, -1, -1)
     baseline = mae.forward_loss(imgs, mean_pred, mask)

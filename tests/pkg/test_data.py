@@ -1,4 +1,5 @@
 """Digits split, loaders and the bundled photographs."""
+
 from __future__ import annotations
 
 import socket
@@ -30,8 +31,9 @@ def test_split_is_stratified_disjoint_and_deterministic(split):
     assert len(set(train_idx.tolist()) & set(test_idx.tolist())) == 0
     assert len(train_idx) + len(test_idx) == 1797
     counts = torch.bincount(labels, minlength=10)
-    assert torch.equal(torch.bincount(labels[test_idx], minlength=10),
-                       torch.round(counts * 0.2).long())
+    assert torch.equal(
+        torch.bincount(labels[test_idx], minlength=10), torch.round(counts * 0.2).long()
+    )
     again = data.digits_split()
     assert all(torch.equal(a, b) for a, b in zip(split, again))
     assert len(split.test_labels) == len(test_idx)
@@ -55,10 +57,15 @@ def test_limit_per_class_too_large():
         data.digits_split(limit_per_class=0)
 
 
-@pytest.mark.parametrize("kw,name", [(dict(image_size=0), "image_size"),
-                                     (dict(test_fraction=1.0), "test_fraction"),
-                                     (dict(test_fraction=0), "test_fraction"),
-                                     (dict(seed=-1), "seed")])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(image_size=0), "image_size"),
+        (dict(test_fraction=1.0), "test_fraction"),
+        (dict(test_fraction=0), "test_fraction"),
+        (dict(seed=-1), "seed"),
+    ],
+)
 def test_bad_split_arguments(kw, name):
     with pytest.raises(ValueError, match=name):
         data.digits_split(**kw)

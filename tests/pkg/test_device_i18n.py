@@ -1,4 +1,5 @@
 """Device choice, seeding and the language of messages."""
+
 from __future__ import annotations
 
 import random
@@ -13,8 +14,11 @@ from course_pkg.teaching import language as i18n
 
 def test_default_device_follows_cuda_then_mps_then_cpu(monkeypatch):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    expected = "cuda" if torch.cuda.is_available() else (
-        "mps" if torch.backends.mps.is_available() else "cpu")
+    expected = (
+        "cuda"
+        if torch.cuda.is_available()
+        else ("mps" if torch.backends.mps.is_available() else "cpu")
+    )
     assert course_pkg.get_device().type == expected
 
 
@@ -81,4 +85,3 @@ def test_unknown_language_and_key_are_clear_errors():
         i18n.tr(MESSAGES, "hello", lang="fr")
     with pytest.raises(ValueError, match="'bye'"):
         i18n.tr(MESSAGES, "bye", lang="ja")
-

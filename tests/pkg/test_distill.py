@@ -1,4 +1,5 @@
 """DeiT: the distilled ViT's two heads and the two distillation losses, checked by hand."""
+
 from __future__ import annotations
 
 import math
@@ -15,14 +16,26 @@ from course_pkg.models.distill import (
 )
 from course_pkg.steps import distillation_step_fn
 
-CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=16, depth=1, num_heads=2,
-           mlp_ratio=2.0)
+CFG = dict(
+    img_size=8,
+    patch_size=2,
+    in_chans=1,
+    num_classes=10,
+    embed_dim=16,
+    depth=1,
+    num_heads=2,
+    mlp_ratio=2.0,
+)
 
 
 def logits_batch(seed=0, B=4, K=5):
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(B, K, generator=g), torch.randn(B, K, generator=g),
-            torch.randint(0, K, (B,), generator=g), torch.randn(B, K, generator=g))
+    return (
+        torch.randn(B, K, generator=g),
+        torch.randn(B, K, generator=g),
+        torch.randint(0, K, (B,), generator=g),
+        torch.randn(B, K, generator=g),
+    )
 
 
 def ce_by_hand(logits, labels):
@@ -62,7 +75,7 @@ def test_soft_loss_matches_hand_computation(tau, lam):
         p_t, p_s = softmax(t_row, tau), softmax(s_row, tau)
         kl += sum(pt * math.log(pt / ps) for pt, ps in zip(p_t, p_s))
     kl /= len(y)
-    want = (1 - lam) * ce_by_hand(cls, y) + lam * tau ** 2 * kl
+    want = (1 - lam) * ce_by_hand(cls, y) + lam * tau**2 * kl
     got = soft_distillation_loss(cls, dist, y, teacher, tau=tau, lambda_=lam)
     assert math.isclose(got.item(), want, rel_tol=1e-5, abs_tol=1e-7)
 
@@ -73,9 +86,16 @@ def test_soft_loss_kl_vanishes_when_student_copies_teacher():
     assert abs(only_kl.item()) < 1e-6
 
 
-@pytest.mark.parametrize("kw,match", [(dict(tau=0.0), "tau"), (dict(tau=-1.0), "tau"),
-                                      (dict(tau=float("nan")), "tau"),
-                                      (dict(lambda_=1.5), "lambda_"), (dict(lambda_=-0.1), "lambda_")])
+@pytest.mark.parametrize(
+    "kw,match",
+    [
+        (dict(tau=0.0), "tau"),
+        (dict(tau=-1.0), "tau"),
+        (dict(tau=float("nan")), "tau"),
+        (dict(lambda_=1.5), "lambda_"),
+        (dict(lambda_=-0.1), "lambda_"),
+    ],
+)
 def test_soft_loss_bad_hyperparameters(kw, match):
     cls, dist, y, teacher = logits_batch()
     with pytest.raises(ValueError, match=match):
@@ -106,8 +126,9 @@ def test_distilled_vit_train_and_eval_outputs():
     model.eval()
     fused = model(x)
     feats = model.forward_features(x)
-    assert torch.allclose(fused, (model.head(feats[:, 0]) + model.head_dist(feats[:, 1])) / 2,
-                          atol=1e-6)
+    assert torch.allclose(
+        fused, (model.head(feats[:, 0]) + model.head_dist(feats[:, 1])) / 2, atol=1e-6
+    )
     assert torch.allclose(cls_logits, model.head(feats[:, 0]), atol=1e-6)  # no dropout
 
 

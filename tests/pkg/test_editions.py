@@ -1,4 +1,5 @@
 """Every edition (course_pkg.teaching.language.LANGS) is spoken everywhere: messages, figures, widgets, exercises."""
+
 from __future__ import annotations
 
 import importlib
@@ -25,7 +26,11 @@ FIELD = re.compile(r"{(\w+)")
 
 def _tables(value, where: str):
     """Message tables inside ``value``: dicts whose every value maps some editions to text."""
-    if not isinstance(value, dict) or not value or not all(isinstance(v, dict) and v for v in value.values()):
+    if (
+        not isinstance(value, dict)
+        or not value
+        or not all(isinstance(v, dict) and v for v in value.values())
+    ):
         return
     if all(set(v) <= set(LANGS) and set(v) & set(LANGS) for v in value.values()):
         yield where, value
@@ -41,7 +46,10 @@ def message_tables() -> dict[str, dict]:
             continue  # command-line entry points: importing them runs them
         module = importlib.import_module(info.name)
         for name, value in vars(module).items():
-            if not name.startswith("_") and getattr(value, "__module__", module.__name__) == module.__name__:
+            if (
+                not name.startswith("_")
+                and getattr(value, "__module__", module.__name__) == module.__name__
+            ):
                 found.update(_tables(value, f"{info.name}.{name}"))
     return found
 
@@ -51,8 +59,15 @@ TABLES = message_tables()
 
 def test_the_message_tables_are_found():
     """The discovery sees the tables every reader-facing module keeps (so the tests below bite)."""
-    for module in ("teaching.figures", "teaching.fonts", "teaching.widgets", "teaching.live",
-                   "exercises.generate", "grading.messages", "train"):
+    for module in (
+        "teaching.figures",
+        "teaching.fonts",
+        "teaching.widgets",
+        "teaching.live",
+        "exercises.generate",
+        "grading.messages",
+        "train",
+    ):
         assert any(where.startswith(f"course_pkg.{module}.") for where in TABLES), module
 
 
@@ -60,7 +75,11 @@ def test_the_message_tables_are_found():
 def test_every_message_speaks_every_edition_with_the_same_fields(where):
     problems = []
     for key, entry in TABLES[where].items():
-        missing = [lang for lang in LANGS if not isinstance(entry.get(lang), str) or not entry[lang].strip()]
+        missing = [
+            lang
+            for lang in LANGS
+            if not isinstance(entry.get(lang), str) or not entry[lang].strip()
+        ]
         if missing:
             problems.append(f"{key!r}: no {missing}")
             continue
@@ -72,8 +91,10 @@ def test_every_message_speaks_every_edition_with_the_same_fields(where):
     assert not problems, problems
 
 
-@pytest.mark.parametrize("spelling,lang", [("en", "en"), ("en_US", "en"), ("EN-gb", "en"), ("zh-Hans", "zh"),
-                                           ("ja_JP.UTF-8", "ja")])
+@pytest.mark.parametrize(
+    "spelling,lang",
+    [("en", "en"), ("en_US", "en"), ("EN-gb", "en"), ("zh-Hans", "zh"), ("ja_JP.UTF-8", "ja")],
+)
 def test_language_names_map_to_editions(spelling, lang):
     assert i18n.normalize_lang(spelling) == lang
 
@@ -108,7 +129,12 @@ def test_every_explorer_speaks_english_on_the_page_and_in_the_notebook(widget):
     page = live.bundle(explorer)
     assert page["lang"] == "en" and 'lang="en"' in live.page_html(explorer, with_script=False)
     shown = [c["label"] for c in page["controls"]]
-    shown += [label for c in page["controls"] for label, _ in c.get("options", []) if isinstance(label, str)]
+    shown += [
+        label
+        for c in page["controls"]
+        for label, _ in c.get("options", [])
+        if isinstance(label, str)
+    ]
     shown += list(page["text"].values())
     shown += [c.description for c in explorer.controls.values()]
     assert all(isinstance(s, str) and s for s in shown)
@@ -124,17 +150,41 @@ def test_english_figures_keep_a_latin_font_first_and_english_labels():
     fonts.setup_fonts("en")
     assert matplotlib.rcParams["font.sans-serif"][0] not in fonts.CJK_FONTS.values()
     ax = viz.show_attention(torch.softmax(torch.randn(3, 4), -1), lang="en")
-    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("attention weights", "key (column)", "query (row)")
-    fig = viz.show_mae_triptych(torch.rand(3, 8, 8), torch.tensor([1.0, 0, 0, 1]), torch.rand(3, 8, 8), lang="en")
-    assert [a.get_title() for a in fig.axes] == ["masked (50% hidden)", "reconstruction (+ visible)", "original"]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "attention weights",
+        "key (column)",
+        "query (row)",
+    )
+    fig = viz.show_mae_triptych(
+        torch.rand(3, 8, 8), torch.tensor([1.0, 0, 0, 1]), torch.rand(3, 8, 8), lang="en"
+    )
+    assert [a.get_title() for a in fig.axes] == [
+        "masked (50% hidden)",
+        "reconstruction (+ visible)",
+        "original",
+    ]
 
 
 def test_english_exercises_stub_in_english(tmp_path):
     from course_pkg.exercises import generate as exercises
 
-    cell = "def f(x):\n    # BEGIN SOLUTION\n    # HINT: return x\n    return x\n    # END SOLUTION\n"
-    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-          "cells": [{"cell_type": "code", "source": cell, "metadata": {}, "outputs": [], "execution_count": None}]}
+    cell = (
+        "def f(x):\n    # BEGIN SOLUTION\n    # HINT: return x\n    return x\n    # END SOLUTION\n"
+    )
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": cell,
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+            }
+        ],
+    }
     by_folder = exercises.make_exercise(nb, tmp_path / "solutions" / "en" / "01_x.ipynb")
     nb["metadata"]["course"] = {"lang": "en"}
     by_metadata = exercises.make_exercise(nb, tmp_path / "solutions" / "ja" / "01_x.ipynb")

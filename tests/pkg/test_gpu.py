@@ -1,4 +1,5 @@
 """GPU checks (CUDA only; skipped cleanly elsewhere): device-agnostic forward, bf16 autocast."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -14,7 +15,9 @@ pytestmark = [
     pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
 ]
 
-CFG = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4)
+CFG = dict(
+    img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4
+)
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def test_fast_path_matches_explicit_on_gpu(exact_fp32):
         z = model.blocks[0].norm1(model.embed(x))
         attn = model.blocks[0].attn
         _, _, v = attn.qkv_heads(z)
-        fast = attn(z)                                        # fused kernel (flash / efficient)
+        fast = attn(z)  # fused kernel (flash / efficient)
         explicit = attn.proj(merge_heads(attn.attention_weights(z) @ v))
     torch.testing.assert_close(fast, explicit, atol=1e-4, rtol=1e-4)
 
@@ -68,7 +71,9 @@ def test_autocast_bf16_training_step():
     assert logits.dtype == torch.bfloat16 and torch.isfinite(logits).all()
     torch.testing.assert_close(logits.float(), ref, atol=5e-2, rtol=5e-2)
     loss.backward()
-    assert model.cls_token.grad.dtype == torch.float32 and torch.isfinite(model.cls_token.grad).all()
+    assert (
+        model.cls_token.grad.dtype == torch.float32 and torch.isfinite(model.cls_token.grad).all()
+    )
     opt.step()
 
 

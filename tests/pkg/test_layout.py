@@ -1,5 +1,6 @@
 """The package's layout shows its parts (issue 13): models import nothing of training,
 teaching or grading; old flat module paths still import; the grader sees through them."""
+
 from __future__ import annotations
 
 import ast
@@ -47,8 +48,16 @@ def test_model_code_imports_only_torch_and_other_models(path):
 
 
 def test_every_model_of_the_course_is_in_models():
-    assert {p.stem for p in MODEL_FILES} >= {"attention", "patches", "positional", "vit",
-                                             "crossvit", "mae", "distill", "cnn"}
+    assert {p.stem for p in MODEL_FILES} >= {
+        "attention",
+        "patches",
+        "positional",
+        "vit",
+        "crossvit",
+        "mae",
+        "distill",
+        "cnn",
+    }
 
 
 def test_no_flat_module_is_left_beside_the_parts():
@@ -63,8 +72,13 @@ def test_an_old_flat_path_gives_the_module_at_its_new_place(old):
         warnings.simplefilter("always")
         module = importlib.import_module(old)
     assert module is importlib.import_module(MOVED[old])
-    assert any(issubclass(w.category, DeprecationWarning) and MOVED[old] in str(w.message)
-               for w in caught) or old in __import__("sys").modules
+    assert (
+        any(
+            issubclass(w.category, DeprecationWarning) and MOVED[old] in str(w.message)
+            for w in caught
+        )
+        or old in __import__("sys").modules
+    )
 
 
 def test_current_name_maps_submodules_and_leaves_others():
@@ -74,13 +88,16 @@ def test_current_name_maps_submodules_and_leaves_others():
     assert current_name("torch.nn") == "torch.nn"
 
 
-@pytest.mark.parametrize("source", [
-    "from course_pkg.models.attention import scaled_dot_product_attention as f",
-    "import course_pkg.models.attention",
-    "from course_pkg import attention",
-    "from course_pkg.models import attention",
-    "from course_pkg.models.attention import scaled_dot_product_attention",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from course_pkg.models.attention import scaled_dot_product_attention as f",
+        "import course_pkg.models.attention",
+        "from course_pkg import attention",
+        "from course_pkg.models import attention",
+        "from course_pkg.models.attention import scaled_dot_product_attention",
+    ],
+)
 def test_the_static_scan_sees_a_reference_module_under_any_of_its_names(source):
     cells = [{"index": 0, "source": source}]
     hits = find_forbidden(cells, {"attrs": set(), "modules": {"course_pkg.models.attention"}})
@@ -88,6 +105,10 @@ def test_the_static_scan_sees_a_reference_module_under_any_of_its_names(source):
 
 
 def test_selfcheck_cells_are_recognised_under_old_and_new_names():
-    for name in ("course_pkg.teaching.selfcheck", "course_pkg.teaching.selfcheck",
-                 "course_pkg.teaching.widgets", "course_pkg.teaching.widgets"):
+    for name in (
+        "course_pkg.teaching.selfcheck",
+        "course_pkg.teaching.selfcheck",
+        "course_pkg.teaching.widgets",
+        "course_pkg.teaching.widgets",
+    ):
         assert name.startswith(SKIP_MODULES), name

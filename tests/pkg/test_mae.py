@@ -1,4 +1,5 @@
 """MAE masking invariants (hypothesis), errors, and the masked-only loss."""
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,18 @@ from course_pkg.models.patches import patchify
 
 
 def tiny_mae(**kw):
-    cfg = dict(img_size=8, patch_size=2, in_chans=1, embed_dim=16, depth=1, num_heads=2,
-               decoder_embed_dim=16, decoder_depth=1, decoder_num_heads=2, mlp_ratio=2.0)
+    cfg = dict(
+        img_size=8,
+        patch_size=2,
+        in_chans=1,
+        embed_dim=16,
+        depth=1,
+        num_heads=2,
+        decoder_embed_dim=16,
+        decoder_depth=1,
+        decoder_num_heads=2,
+        mlp_ratio=2.0,
+    )
     cfg.update(kw)
     torch.manual_seed(0)
     return MaskedAutoencoder(**cfg)
@@ -30,8 +41,13 @@ ratios = st.floats(min_value=0.0, max_value=1.0, exclude_max=True, allow_nan=Fal
 
 
 @settings(max_examples=150, deadline=None)
-@given(B=st.integers(1, 3), N=st.integers(1, 70), D=st.integers(1, 4), ratio=ratios,
-       seed=st.integers(0, 2**31 - 1))
+@given(
+    B=st.integers(1, 3),
+    N=st.integers(1, 70),
+    D=st.integers(1, 4),
+    ratio=ratios,
+    seed=st.integers(0, 2**31 - 1),
+)
 def test_random_masking_invariants(B, N, D, ratio, seed):
     x = torch.randn(B, N, D, generator=torch.Generator().manual_seed(seed + 1))
     x_kept, mask, ids_restore = random_masking(x, ratio, torch.Generator().manual_seed(seed))
@@ -171,8 +187,12 @@ def test_loss_is_mean_over_removed_patches_by_hand():
     mask = torch.stack([random_mask(16, 0.75, torch.Generator().manual_seed(i)) for i in range(2)])
     loss, pred, _ = model.forward_with_mask(imgs, mask)
     target = patchify(imgs, 2)
-    per_patch = [((pred[b, n] - target[b, n]) ** 2).mean() for b in range(2) for n in range(16)
-                 if mask[b, n] == 1]
+    per_patch = [
+        ((pred[b, n] - target[b, n]) ** 2).mean()
+        for b in range(2)
+        for n in range(16)
+        if mask[b, n] == 1
+    ]
     assert math.isclose(loss.item(), torch.stack(per_patch).mean().item(), rel_tol=1e-5)
 
 

@@ -1,4 +1,5 @@
 """course_pkg.models.patches: patchify order, round trips, PatchEmbed as a linear map."""
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -21,7 +22,9 @@ def test_patchify_pixel_order_row_col_channel():
     patches = patchify(img, P)
     assert patches.shape == (1, (H // P) * (W // P), P * P * C)
     # patch 4 = grid row 1, grid col 1 (3 patches per row): rows 2..3, cols 2..3
-    expected = [100 * ch + 10 * (2 + i) + (2 + j) for i in range(P) for j in range(P) for ch in range(C)]
+    expected = [
+        100 * ch + 10 * (2 + i) + (2 + j) for i in range(P) for j in range(P) for ch in range(C)
+    ]
     assert patches[0, 4].tolist() == expected
 
 
@@ -35,7 +38,13 @@ def test_patchify_matches_mae_einsum():
 
 
 @settings(max_examples=25, deadline=None)
-@given(b=st.integers(1, 2), c=st.integers(1, 3), gh=st.integers(1, 3), gw=st.integers(1, 3), p=st.integers(1, 4))
+@given(
+    b=st.integers(1, 2),
+    c=st.integers(1, 3),
+    gh=st.integers(1, 3),
+    gw=st.integers(1, 3),
+    p=st.integers(1, 4),
+)
 def test_round_trip(b, c, gh, gw, p):
     imgs = torch.randn(b, c, gh * p, gw * p)
     out = unpatchify(patchify(imgs, p), p, (gh * p, gw * p))
@@ -54,15 +63,23 @@ def test_errors():
         patchify(torch.zeros(1, 3, 30, 32), 4)
     with pytest.raises(ValueError, match=r"images must have 4 dimensions, got shape \(3, 32, 32\)"):
         patchify(torch.zeros(3, 32, 32), 4)
-    with pytest.raises(ValueError, match=r"patches has N=4 patches but image_size=32 with patch_size=4 needs N=64"):
+    with pytest.raises(
+        ValueError, match=r"patches has N=4 patches but image_size=32 with patch_size=4 needs N=64"
+    ):
         unpatchify(torch.zeros(1, 4, 48), 4, 32)
-    with pytest.raises(ValueError, match=r"last dimension 50 is not a multiple of patch_size\*\*2=16"):
+    with pytest.raises(
+        ValueError, match=r"last dimension 50 is not a multiple of patch_size\*\*2=16"
+    ):
         unpatchify(torch.zeros(1, 64, 50), 4, 32)
-    with pytest.raises(ValueError, match=r"image size \(225, 225\) is not divisible by patch_size=16"):
+    with pytest.raises(
+        ValueError, match=r"image size \(225, 225\) is not divisible by patch_size=16"
+    ):
         PatchEmbed(225, 16, 3, 8)
     with pytest.raises(ValueError, match=r"patch_size must be a positive integer, got 0"):
         num_patches(32, 0)
-    with pytest.raises(ValueError, match=r"x must have shape \(B, 3, 32, 32\), got \(1, 3, 16, 16\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(B, 3, 32, 32\), got \(1, 3, 16, 16\)"
+    ):
         PatchEmbed(32, 4, 3, 8)(torch.zeros(1, 3, 16, 16))
 
 

@@ -1,4 +1,5 @@
 """course_pkg.models.positional against the formulas written out independently here."""
+
 import math
 
 import pytest
@@ -71,7 +72,9 @@ def test_learned_position_embedding():
     torch.manual_seed(0)
     m = LearnedPositionEmbedding(50, 64)
     assert m.pos.shape == (1, 50, 64)
-    assert 0.015 < m.pos.std().item() < 0.025 and m.pos.abs().max().item() <= 0.04  # truncated at 2 std
+    assert (
+        0.015 < m.pos.std().item() < 0.025 and m.pos.abs().max().item() <= 0.04
+    )  # truncated at 2 std
     x = torch.randn(3, 50, 64)
     torch.testing.assert_close(m(x), x + m.pos)
     m(x).sum().backward()

@@ -1,5 +1,6 @@
 """A timm VisionTransformer state_dict loads into course_pkg.models.vit.ViT (strict) and gives the
 same logits. Skipped when timm is not installed (see course_pkg.compat.import_timm)."""
+
 import pytest
 import torch
 
@@ -10,7 +11,9 @@ timm = import_timm()
 pytestmark = pytest.mark.skipif(timm is None, reason="timm is not installed or cannot be imported")
 
 # one config builds both models: the course ViT takes timm's constructor names
-ARGS = dict(img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4)
+ARGS = dict(
+    img_size=32, patch_size=4, in_chans=3, num_classes=10, embed_dim=64, depth=2, num_heads=4
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +32,16 @@ def test_same_logits(pair):
     x = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         torch.testing.assert_close(ours(x), ref(x), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(ours.forward_features(x), ref.forward_features(x), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            ours.forward_features(x), ref.forward_features(x), atol=1e-5, rtol=1e-5
+        )
 
 
 def test_same_gradients(pair):
     ref, ours = pair
     x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
-    ref.zero_grad(); ours.zero_grad()
+    ref.zero_grad()
+    ours.zero_grad()
     ref(x).square().sum().backward()
     ours(x).square().sum().backward()
     grads = dict(ref.named_parameters())

@@ -1,4 +1,5 @@
 """course_pkg.data.toy_sentence: the chapters' toy sentence follows the reader's language."""
+
 import pytest
 
 from course_pkg.data import TOY_ROLES, TOY_SENTENCES, toy_sentence

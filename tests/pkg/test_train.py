@@ -1,4 +1,5 @@
 """Training loop, evaluation and safe checkpoints."""
+
 from __future__ import annotations
 
 import math
@@ -9,12 +10,28 @@ import torch
 from torch import nn
 
 from course_pkg import data
-from course_pkg.train import (evaluate, load_checkpoint, param_groups, read_checkpoint,
-                              resolve_amp, save_checkpoint, train, warmup_cosine)
 from course_pkg.models.vit import ViT
+from course_pkg.train import (
+    evaluate,
+    load_checkpoint,
+    param_groups,
+    read_checkpoint,
+    resolve_amp,
+    save_checkpoint,
+    train,
+    warmup_cosine,
+)
 
-CFG = dict(img_size=8, patch_size=2, in_chans=1, num_classes=10, embed_dim=32, depth=2, num_heads=2,
-           mlp_ratio=2.0)
+CFG = dict(
+    img_size=8,
+    patch_size=2,
+    in_chans=1,
+    num_classes=10,
+    embed_dim=32,
+    depth=2,
+    num_heads=2,
+    mlp_ratio=2.0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +44,15 @@ def test_short_training_decreases_loss():
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
     train_loader, test_loader = data.digits_loaders(batch_size=64)
     before = evaluate(model, test_loader)
-    history = train(model, train_loader, epochs=3, lr=1e-2, warmup_epochs=0.5,
-                    eval_loader=test_loader, progress=False)
+    history = train(
+        model,
+        train_loader,
+        epochs=3,
+        lr=1e-2,
+        warmup_epochs=0.5,
+        eval_loader=test_loader,
+        progress=False,
+    )
     assert len(history["loss"]) == len(history["train_acc"]) == len(history["test_acc"]) == 3
     assert history["epoch"] == [1, 2, 3]
     assert history["loss"][-1] < 0.5 * history["loss"][0]
@@ -76,10 +100,17 @@ def test_amp_is_gpu_only():
         resolve_amp("int8", cpu)
 
 
-@pytest.mark.parametrize("kw,name", [(dict(epochs=0), "epochs"), (dict(epochs=1.5), "epochs"),
-                                     (dict(lr=0.0), "lr"), (dict(lr=float("nan")), "lr"),
-                                     (dict(warmup_epochs=5), "warmup_epochs"),
-                                     (dict(weight_decay=-1), "weight_decay")])
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        (dict(epochs=0), "epochs"),
+        (dict(epochs=1.5), "epochs"),
+        (dict(lr=0.0), "lr"),
+        (dict(lr=float("nan")), "lr"),
+        (dict(warmup_epochs=5), "warmup_epochs"),
+        (dict(weight_decay=-1), "weight_decay"),
+    ],
+)
 def test_train_rejects_bad_arguments(small_loaders, kw, name):
     args = dict(epochs=2)
     args.update(kw)
@@ -130,6 +161,7 @@ def test_load_checkpoint_uses_get_device(tmp_path, monkeypatch):
 def test_bf16_autocast_on_gpu(small_loaders):
     torch.manual_seed(0)
     model = ViT(**CFG)
-    history = train(model, small_loaders[0], epochs=3, lr=3e-3, device="cuda", amp="bf16",
-                    progress=False)
+    history = train(
+        model, small_loaders[0], epochs=3, lr=3e-3, device="cuda", amp="bf16", progress=False
+    )
     assert history["loss"][-1] < history["loss"][0]

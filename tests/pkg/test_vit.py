@@ -1,4 +1,5 @@
 """course_pkg.models.vit: ViT eqs. (1)-(4), timm names, attention maps and rollout."""
+
 from dataclasses import asdict
 
 import pytest
@@ -26,20 +27,33 @@ def images():
 def test_timm_parameter_names_and_shapes(model):
     D, H = 32, 4 * 32
     expected = {
-        "cls_token": (1, 1, D), "pos_embed": (1, N + 1, D),
-        "patch_embed.proj.weight": (D, 3, 4, 4), "patch_embed.proj.bias": (D,),
-        "norm.weight": (D,), "norm.bias": (D,), "head.weight": (5, D), "head.bias": (5,),
+        "cls_token": (1, 1, D),
+        "pos_embed": (1, N + 1, D),
+        "patch_embed.proj.weight": (D, 3, 4, 4),
+        "patch_embed.proj.bias": (D,),
+        "norm.weight": (D,),
+        "norm.bias": (D,),
+        "head.weight": (5, D),
+        "head.bias": (5,),
     }
     for i in range(2):
         p = f"blocks.{i}."
-        expected.update({
-            p + "norm1.weight": (D,), p + "norm1.bias": (D,),
-            p + "attn.qkv.weight": (3 * D, D), p + "attn.qkv.bias": (3 * D,),
-            p + "attn.proj.weight": (D, D), p + "attn.proj.bias": (D,),
-            p + "norm2.weight": (D,), p + "norm2.bias": (D,),
-            p + "mlp.fc1.weight": (H, D), p + "mlp.fc1.bias": (H,),
-            p + "mlp.fc2.weight": (D, H), p + "mlp.fc2.bias": (D,),
-        })
+        expected.update(
+            {
+                p + "norm1.weight": (D,),
+                p + "norm1.bias": (D,),
+                p + "attn.qkv.weight": (3 * D, D),
+                p + "attn.qkv.bias": (3 * D,),
+                p + "attn.proj.weight": (D, D),
+                p + "attn.proj.bias": (D,),
+                p + "norm2.weight": (D,),
+                p + "norm2.bias": (D,),
+                p + "mlp.fc1.weight": (H, D),
+                p + "mlp.fc1.bias": (H,),
+                p + "mlp.fc2.weight": (D, H),
+                p + "mlp.fc2.bias": (D,),
+            }
+        )
     got = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert got == expected
 
@@ -56,7 +70,9 @@ def test_cls_is_prepended_before_position_embedding(model, images):
     # Distinct, large values make an order swap visible: z_0[0] must be cls + pos[0].
     with torch.no_grad():
         model.cls_token.fill_(3.0)
-        model.pos_embed.copy_(torch.arange(N + 1, dtype=torch.float32)[None, :, None].expand(1, N + 1, 32))
+        model.pos_embed.copy_(
+            torch.arange(N + 1, dtype=torch.float32)[None, :, None].expand(1, N + 1, 32)
+        )
     seen = {}
     model.blocks[0].register_forward_pre_hook(lambda mod, args: seen.setdefault("z0", args[0]))
     model(images)
@@ -77,7 +93,9 @@ def test_encoder_block_is_pre_norm(images):
     assert blk.norm1.eps == 1e-6 and blk.mlp.fc1.out_features == 64
     x = torch.randn(2, 7, 32)
     y = x + blk.attn(F.layer_norm(x, (32,), blk.norm1.weight, blk.norm1.bias, 1e-6))  # eq. (2)
-    z = y + blk.mlp.fc2(F.gelu(blk.mlp.fc1(F.layer_norm(y, (32,), blk.norm2.weight, blk.norm2.bias, 1e-6))))
+    z = y + blk.mlp.fc2(
+        F.gelu(blk.mlp.fc1(F.layer_norm(y, (32,), blk.norm2.weight, blk.norm2.bias, 1e-6)))
+    )
     torch.testing.assert_close(blk(x), z, atol=1e-5, rtol=1e-5)
     w = blk.attention_weights(x)
     assert w.shape == (2, 4, 7, 7)
@@ -92,8 +110,8 @@ def test_attention_maps_are_the_weights_forward_applies(model, images):
     x = model.patch_embed(images)
     x = torch.cat([model.cls_token.expand(2, -1, -1), x], 1) + model.pos_embed
     for blk, w in zip(model.blocks, model.get_attention_maps(images)):
-        _, _, v = blk.attn.qkv_heads(blk.norm1(x))           # (B, H, N+1, D/H)
-        y = x + blk.attn.proj(merge_heads(w @ v))            # eq. (2) with the map
+        _, _, v = blk.attn.qkv_heads(blk.norm1(x))  # (B, H, N+1, D/H)
+        y = x + blk.attn.proj(merge_heads(w @ v))  # eq. (2) with the map
         torch.testing.assert_close(y + blk.mlp(blk.norm2(y)), blk(x), atol=1e-5, rtol=1e-5)
         x = blk(x)
     torch.testing.assert_close(model.norm(x), model.forward_features(images), atol=1e-5, rtol=1e-5)
@@ -111,7 +129,9 @@ def _rollout_reference(maps):
 def test_attention_rollout(model, images):
     roll = model.attention_rollout(images)
     assert roll.shape == (2, N + 1, N + 1)
-    torch.testing.assert_close(roll, _rollout_reference(model.get_attention_maps(images)), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        roll, _rollout_reference(model.get_attention_maps(images)), atol=1e-5, rtol=1e-5
+    )
     torch.testing.assert_close(roll.sum(-1), torch.ones(2, N + 1), atol=1e-5, rtol=1e-5)
     cls_row = model.attention_rollout(images, cls_only=True)
     torch.testing.assert_close(cls_row, roll[:, 0, 1:])
@@ -122,7 +142,9 @@ def test_attention_rollout(model, images):
 
 
 def test_rollout_errors(model, images):
-    with pytest.raises(ValueError, match=r"head_fusion must be one of \('mean', 'max', 'min'\), got 'sum'"):
+    with pytest.raises(
+        ValueError, match=r"head_fusion must be one of \('mean', 'max', 'min'\), got 'sum'"
+    ):
         model.attention_rollout(images, head_fusion="sum")
     with pytest.raises(ValueError, match=r"discard_ratio must be a number in \[0, 1\), got 1.0"):
         model.attention_rollout(images, discard_ratio=1.0)
@@ -146,7 +168,9 @@ def test_errors():
         ViT(**{**CFG, "img_size": 18})
     with pytest.raises(ValueError, match=r"embed_dim=30 is not divisible by num_heads=4"):
         ViT(**{**CFG, "embed_dim": 30})
-    with pytest.raises(ValueError, match=r"unknown ViTConfig field 'dim' \('dim' is now 'embed_dim'"):
+    with pytest.raises(
+        ValueError, match=r"unknown ViTConfig field 'dim' \('dim' is now 'embed_dim'"
+    ):
         ViT(**{**CFG, "dim": 32})
     with pytest.raises(ValueError, match=r"config must be a ViTConfig, got dict"):
         ViT(CFG)
@@ -154,7 +178,9 @@ def test_errors():
         ViT(ViTConfig(**CFG), depth=3)
     with pytest.raises(ValueError, match=r"num_classes must be a non-negative integer, got -1"):
         ViT(**{**CFG, "num_classes": -1})
-    with pytest.raises(ValueError, match=r"x must have shape \(B, 3, 16, 16\), got \(1, 3, 32, 32\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(B, 3, 16, 16\), got \(1, 3, 32, 32\)"
+    ):
         ViT(**CFG)(torch.zeros(1, 3, 32, 32))
     with pytest.raises(ValueError, match=r"mlp_ratio must be a positive number, got 0"):
         EncoderBlock(32, 4, mlp_ratio=0)

@@ -1,4 +1,5 @@
 """Figures: localized titles, CJK-capable fonts, no plt.show(), shape errors."""
+
 from __future__ import annotations
 
 import warnings
@@ -16,9 +17,10 @@ from matplotlib.ft2font import FT2Font  # noqa: E402
 
 from course_pkg.teaching import figures as viz  # noqa: E402
 from course_pkg.teaching import fonts  # noqa: E402
-from course_pkg.teaching.language import tr  # noqa: E402
-
-from course_pkg.teaching.language import LANGS  # noqa: E402
+from course_pkg.teaching.language import (
+    LANGS,  # noqa: E402
+    tr,  # noqa: E402
+)
 
 CJK_LANGS = list(fonts.CJK_FONTS)  # the editions whose figures need a CJK font
 
@@ -140,21 +142,33 @@ def test_mae_triptych(lang):
     assert np.allclose(recon[4:], img[0, 4:])
     assert np.allclose(orig, img[0])
     titles = [ax.title.get_text() for ax in fig.axes]
-    assert titles == [tr(viz.MESSAGES, "masked", lang, ratio=2 / 16),
-                      tr(viz.MESSAGES, "reconstruction", lang), tr(viz.MESSAGES, "original", lang)]
+    assert titles == [
+        tr(viz.MESSAGES, "masked", lang, ratio=2 / 16),
+        tr(viz.MESSAGES, "reconstruction", lang),
+        tr(viz.MESSAGES, "original", lang),
+    ]
     if cjk_available(lang):
         assert_renders_text(fig, fig.axes[0].title, titles[0])
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_plot_history(lang):
-    fig = viz.plot_history({"epoch": [1, 2, 3], "loss": [2.0, 1.0, 0.5],
-                            "train_acc": [0.3, 0.6, 0.9], "test_acc": [0.2, 0.5, 0.8]}, lang=lang)
+    fig = viz.plot_history(
+        {
+            "epoch": [1, 2, 3],
+            "loss": [2.0, 1.0, 0.5],
+            "train_acc": [0.3, 0.6, 0.9],
+            "test_acc": [0.2, 0.5, 0.8],
+        },
+        lang=lang,
+    )
     loss_ax, acc_ax = fig.axes
     assert list(loss_ax.lines[0].get_ydata()) == [2.0, 1.0, 0.5]
     assert len(acc_ax.lines) == 2
     assert [t.get_text() for t in acc_ax.get_legend().get_texts()] == [
-        tr(viz.MESSAGES, "train", lang), tr(viz.MESSAGES, "test", lang)]
+        tr(viz.MESSAGES, "train", lang),
+        tr(viz.MESSAGES, "test", lang),
+    ]
     if cjk_available(lang):
         assert_renders_text(fig, loss_ax.xaxis.label, tr(viz.MESSAGES, "epoch", lang))
     only_loss = viz.plot_history({"loss": [1.0, 0.5], "train_acc": [], "test_acc": []}, lang=lang)

@@ -5,6 +5,7 @@ the properties (``prop.<name>``), their diagnoses (the keys a property raises, s
 ``course_pkg.exercises.core``) and the self-check's framing. Each table maps a key to a
 ``str.format`` template; every language has the same keys and the same fields.
 """
+
 from __future__ import annotations
 
 from ...teaching.language import current_lang, normalize_lang

@@ -15,6 +15,7 @@ solution) is graded under the assignment its metadata names: ``course.assignment
 course assignment, or a name that starts with one and a separator
 (``01_attention_hard`` grades with the checks of ``01_attention``).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -30,7 +31,7 @@ MODULES = {
     "04_patchify": "a04_patchify",
     "05_positional": "a05_positional",
 }
-EXTRA: dict[str, object] = {}          # assignments loaded with --checks DIR
+EXTRA: dict[str, object] = {}  # assignments loaded with --checks DIR
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -45,8 +46,11 @@ def base_of(assignment: str) -> str | None:
     if assignment in MODULES or assignment in EXTRA:
         return assignment
     for name in sorted(known(), key=len, reverse=True):
-        if assignment.startswith(name) and assignment[len(name)] in "_-." and _NAME.match(
-                assignment):
+        if (
+            assignment.startswith(name)
+            and assignment[len(name)] in "_-."
+            and _NAME.match(assignment)
+        ):
             return name
     return None
 
@@ -58,9 +62,11 @@ def load(assignment: str):
     """
     base = base_of(assignment)
     if base is None:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {known()} "
-                         "(or a variant named <assignment>_<label>), or add one with "
-                         "--checks DIR")
+        raise ValueError(
+            f"unknown assignment {assignment!r}; expected one of {known()} "
+            "(or a variant named <assignment>_<label>), or add one with "
+            "--checks DIR"
+        )
     if base in EXTRA:
         return EXTRA[base]
     return importlib.import_module(f"{__name__}.{MODULES[base]}")
@@ -93,19 +99,25 @@ def load_checks_dir(folder) -> list[str]:
         if not isinstance(name, str) or not _NAME.match(name):
             raise ChecksError(f"{path}: ASSIGNMENT = {name!r} must be a name like '06_mlp'")
         if name in MODULES:
-            raise ChecksError(f"{path}: ASSIGNMENT {name!r} is a course assignment; "
-                              "choose another name")
+            raise ChecksError(
+                f"{path}: ASSIGNMENT {name!r} is a course assignment; choose another name"
+            )
         if name in EXTRA and EXTRA[name] is not module:
             raise ChecksError(f"{path}: ASSIGNMENT {name!r} is defined twice in {folder}")
         functions = getattr(module, "FUNCTIONS", None)
-        if not isinstance(functions, (tuple, list)) or not functions or not all(
-                isinstance(f, str) and f.isidentifier() for f in functions):
-            raise ChecksError(f"{path}: FUNCTIONS = {functions!r} must be a tuple of "
-                              "function names")
+        if (
+            not isinstance(functions, (tuple, list))
+            or not functions
+            or not all(isinstance(f, str) and f.isidentifier() for f in functions)
+        ):
+            raise ChecksError(
+                f"{path}: FUNCTIONS = {functions!r} must be a tuple of function names"
+            )
         forbidden = getattr(module, "FORBIDDEN", {})
         if not isinstance(forbidden, dict) or set(forbidden) - {"attrs", "modules"}:
-            raise ChecksError(f"{path}: FORBIDDEN = {forbidden!r} must be a dict with keys "
-                              "'attrs' and 'modules'")
+            raise ChecksError(
+                f"{path}: FORBIDDEN = {forbidden!r} must be a dict with keys 'attrs' and 'modules'"
+            )
         module.FORBIDDEN = forbidden
         if not checks_of(module):
             raise ChecksError(f"{path}: no @check function")

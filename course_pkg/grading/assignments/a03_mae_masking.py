@@ -3,6 +3,7 @@
 Their points, diagnoses and messages are defined there, once, for the grader, the
 self-check and the explorers; this module adds what only grading needs.
 """
+
 from ...exercises import mae_masking as exercise
 
 ASSIGNMENT = exercise.ASSIGNMENT

@@ -9,6 +9,7 @@ same sandbox as the course's assignments and never sees this file.
 Reference: softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x) (Goodfellow et al.,
 Deep Learning, eq. 6.29, with the usual max shift for stability), computed with numpy here.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,10 +22,16 @@ FUNCTIONS = (FN,)
 FORBIDDEN = {"attrs": {"softmax", "log_softmax", "Softmax"}, "modules": set()}
 T = {
     "shape": {"ja": "形状", "zh": "形状", "en": "shape"},
-    "values": {"ja": "値（最後の軸で和が 1）", "zh": "数值（最后一维之和为 1）",
-               "en": "values (rows sum to 1)"},
-    "large": {"ja": "大きな入力でも NaN にならない", "zh": "大输入时不出现 NaN",
-              "en": "large inputs give no NaN"},
+    "values": {
+        "ja": "値（最後の軸で和が 1）",
+        "zh": "数值（最后一维之和为 1）",
+        "en": "values (rows sum to 1)",
+    },
+    "large": {
+        "ja": "大きな入力でも NaN にならない",
+        "zh": "大输入时不出现 NaN",
+        "en": "large inputs give no NaN",
+    },
 }
 
 
@@ -45,6 +52,7 @@ def shape(ctx):
 
     def judge(r):
         expect_array(r.value, r.meta, "softmax(x)", r.call.args[0].shape, r.call.shapes())
+
     return ctx.score(results, judge)
 
 
@@ -56,6 +64,7 @@ def values(ctx):
         exp = reference(r.call.args[0])
         got = expect_array(r.value, r.meta, "softmax(x)", exp.shape, r.call.shapes())
         expect_close(got, exp, "softmax(x)", r.call.shapes(), atol=1e-5)
+
     return ctx.score(results, judge)
 
 
@@ -67,4 +76,5 @@ def large_inputs(ctx):
         exp = reference(r.call.args[0])
         got = expect_array(r.value, r.meta, "softmax(x)", exp.shape, r.call.shapes())
         expect_close(got, exp, "softmax(x)", r.call.shapes(), atol=1e-5)
+
     return ctx.score(results, judge)

@@ -5,11 +5,12 @@ property it must fail and the diagnosis (message key) it must get there: in the 
 in the explorer's first view and in the grader (``tests/exercises/test_bugs.py``,
 ``tests/grading/test_scores.py``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._nb import graded_namespace, load, SOLUTIONS, code_cells
+from .._nb import SOLUTIONS, code_cells, graded_namespace, load
 
 
 @dataclass(frozen=True)
