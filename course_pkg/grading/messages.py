@@ -102,6 +102,13 @@ MESSAGES = {
         "zh": "该笔记本属于作业 {got}（正在评分的作业: {expected}）。",
         "en": "this notebook is for assignment {got}, not {expected}.",
     },
+    "nb_not_searched": {
+        "ja": "フォルダの上から {depth} 階層・{entries} 項目以内にノートブックがありません（それより深い所は"
+        "探していません）。ノートブックをフォルダの上の方に置いて提出してください。",
+        "zh": "文件夹最上面 {depth} 层、{entries} 项以内没有笔记本（更深处不再查找）。请把笔记本放在文件夹上层后提交。",
+        "en": "no notebook within the folder's top {depth} levels and first {entries} entries "
+        "(deeper parts are not searched); hand in the notebook nearer the top of the folder.",
+    },
     "nb_missing": {
         "ja": "提出されたノートブックがありません。",
         "zh": "没有提交笔记本。",

@@ -207,6 +207,9 @@ def _resolve_folder(sub: Submission, folder: bytes, assignment, peek) -> None:
         elif _is_notebook_name(sub.entry):  # a folder named like a notebook
             sub.problem = "nb_not_regular"
             sub.fmt = {"file": bounded(_display(sub.entry), 80), "kind": "folder"}
+        elif truncated:
+            sub.problem = "nb_not_searched"
+            sub.fmt = {"depth": MAX_DEPTH, "entries": MAX_ENTRIES}
         else:
             sub.problem = "nb_missing"
         return

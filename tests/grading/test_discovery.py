@@ -14,7 +14,13 @@ import unicodedata
 import pytest
 
 from course_pkg.grading.notebook import NotebookError, peek_assignment, read_submission
-from course_pkg.grading.submissions import MAX_DEPTH, display_name, find_submissions, safe_id
+from course_pkg.grading.submissions import (
+    MAX_DEPTH,
+    MAX_ENTRIES,
+    display_name,
+    find_submissions,
+    safe_id,
+)
 
 from .nbfactory import CORRECT_01, write
 
@@ -200,7 +206,8 @@ def test_deep_tree_does_not_recurse(deep_tree, tmp_path):
     write(tmp_path / "shallow" / "a" / "b" / "hw.ipynb", [CORRECT_01])
     subs, _ = find_submissions(tmp_path)
     by_name = _by_name(subs)
-    assert by_name["d"].problem == "nb_missing"
+    assert by_name["d"].problem == "nb_not_searched"  # not "nothing handed in"
+    assert by_name["d"].fmt == {"depth": MAX_DEPTH, "entries": MAX_ENTRIES}
     assert any(f"deeper than {MAX_DEPTH}" in o for o in by_name["d"].others)
     assert by_name["shallow"].path.endswith(b"hw.ipynb")
 
