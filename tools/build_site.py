@@ -186,6 +186,48 @@ def build_language(lang: str, stale: list[str], fresh: bool, threads: int) -> su
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+# What a build log shows when a notebook's kernel could not start because another process took
+# one of its ports between jupyter_client choosing it and the kernel binding it: the editions
+# are built in parallel, each starting a kernel per page, so on a busy machine this can happen.
+# It says nothing about the pages; the edition is built again, and its cache keeps what ran.
+KERNEL_START_FAILURES = ("Kernel died before replying to kernel_info", "Address already in use")
+KERNEL_START_RETRIES = 2
+
+
+def kernel_start_failed(lang: str) -> bool:
+    """Whether the build log of `lang` ends in a kernel that could not start (see above)."""
+    log = (BUILD / f"build-{lang}.log").read_text(encoding="utf-8", errors="replace")
+    return any(marker in log for marker in KERNEL_START_FAILURES)
+
+
+def retry_kernel_start_failures(failed: list[str], stale: dict, fresh: bool) -> list[str]:
+    """Build again, one at a time, each failed edition whose only fault was a kernel start.
+
+    Returns the editions that still failed: those that failed for another reason, and those
+    whose kernel did not start in `KERNEL_START_RETRIES` more tries.
+    """
+    still = []
+    threads = max(1, os.cpu_count() or 1)
+    for lang in failed:
+        ok = False
+        for attempt in range(1, KERNEL_START_RETRIES + 1):
+            if not kernel_start_failed(lang):
+                break  # failed for another reason: the log says which
+            print(
+                f"{lang}: a notebook kernel could not start (its port was taken); "
+                f"building {lang} again ({attempt}/{KERNEL_START_RETRIES})",
+                flush=True,
+            )
+            proc = build_language(lang, stale[lang], fresh, threads)
+            follow_progress({lang: proc})
+            if proc.wait() == 0:
+                ok = True
+                break
+        if not ok:
+            still.append(lang)
+    return still
+
+
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
 PDF_DIR = "_pdf"  # tools/sphinx_course.py links <edition>/_pdf/<page>.pdf from the download menu
 
@@ -394,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             procs = {lang: build_language(lang, stale[lang], args.fresh, threads)}
             follow_progress(procs)
             failed += [lang for lang, p in procs.items() if p.wait() != 0]
+    failed = retry_kernel_start_failures(failed, stale, args.fresh)
     for lang in langs:
         log = (BUILD / f"build-{lang}.log").read_text(encoding="utf-8")
         # ipykernel's notice that a local kernel talks over TCP without encryption, once per page;

@@ -545,3 +545,55 @@ def test_scripts_are_deferred_in_their_order_and_settings_run_first():
     deferred = re.findall(r'<script defer src="data:text/javascript;charset=utf-8,([^"]*)"', out)
     assert [unquote(d) for d in deferred] == ["DOCUMENTATION_OPTIONS.pagename = 'x';"]
     assert out.index("documentation_options.js") < out.index("data:text/javascript")
+
+
+class _FakeBuild:
+    """A finished sphinx process whose log holds `log` and whose exit status is `rc`."""
+
+    def __init__(self, build: Path, lang: str, log: str, rc: int):
+        (build / f"build-{lang}.log").write_text(log, encoding="utf-8")
+        self.rc = rc
+
+    def poll(self):
+        return self.rc
+
+    def wait(self):
+        return self.rc
+
+
+PORT_TAKEN = (
+    "zmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:59161')\n"
+    "RuntimeError: Kernel died before replying to kernel_info\n"
+)
+
+
+@pytest.mark.parametrize(
+    "outcomes, expected_builds, still_failed",
+    [
+        ([(PORT_TAKEN, 0)], 1, []),  # the port was taken once: the second build succeeds
+        ([(PORT_TAKEN, 1), (PORT_TAKEN, 1)], 2, ["zh"]),  # every retry hit it: reported failed
+        ([(PORT_TAKEN, 1), ("NameError: name 'x' is not defined\n", 1)], 2, ["zh"]),
+    ],
+)
+def test_an_edition_whose_kernel_did_not_start_is_built_again(
+    tmp_path, monkeypatch, outcomes, expected_builds, still_failed
+):
+    monkeypatch.setattr(build_site, "BUILD", tmp_path)
+    (tmp_path / "build-zh.log").write_text("course: ...\n" + PORT_TAKEN, encoding="utf-8")
+    calls = []
+
+    def fake_build(lang, stale, fresh, threads):
+        log, rc = outcomes[len(calls)]
+        calls.append((lang, stale, fresh))
+        return _FakeBuild(tmp_path, lang, log, rc)
+
+    monkeypatch.setattr(build_site, "build_language", fake_build)
+    assert build_site.retry_kernel_start_failures(["zh"], {"zh": ["a"]}, False) == still_failed
+    assert calls == [("zh", ["a"], False)] * expected_builds
+
+
+def test_an_edition_that_failed_for_its_own_reason_is_not_built_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(build_site, "BUILD", tmp_path)
+    (tmp_path / "build-ja.log").write_text("CellExecutionError: ZeroDivisionError\n", "utf-8")
+    monkeypatch.setattr(build_site, "build_language", lambda *a: pytest.fail("built again"))
+    assert build_site.retry_kernel_start_failures(["ja"], {"ja": []}, True) == ["ja"]
