@@ -18,6 +18,7 @@ their outputs, so fixing one module does not re-execute the whole book.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -240,19 +241,53 @@ def pdf_pages(html_dir: Path) -> list[str]:
     )
 
 
-def print_pdfs(lang: str, html_dir: Path) -> int:
-    """Print every chapter and exercise page of one edition to ``_pdf/<page>.pdf``; one progress
-    line per handout. Returns the number printed."""
-    from playwright.sync_api import sync_playwright
+_LOCAL_REF = re.compile(r'(?:src|href)="([^"#?:]+)[^"]*"')
+# What a page loads to draw itself; its links to other pages, notebooks and its own PDF are not.
+_RENDERED = {".css", ".js", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".woff", ".woff2"}
+PDF_KEYS = "course-pdf-keys.json"  # in _build/<lang>: page -> key of the handout printed from it
 
+
+def pdf_key(html_dir: Path, name: str) -> str:
+    """A key of everything a handout is printed from: the page, the local files it loads (styles,
+    scripts, images) and the fonts; equal keys print equal PDFs, so an unchanged page keeps its
+    handout. ``(page, html_dir) -> sha256 hex``."""
+    page = html_dir / f"{name}.html"
+    digest = hashlib.sha256(page.read_bytes())
+    refs = {page.parent / ref for ref in _LOCAL_REF.findall(page.read_text(encoding="utf-8"))}
+    fonts = set((html_dir / "_static").rglob("*.woff*"))
+    for path in sorted(refs | fonts):
+        if path.suffix in _RENDERED and path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def print_pdfs(lang: str, html_dir: Path) -> int:
+    """Print every chapter and exercise page of one edition to ``_pdf/<page>.pdf``, except those
+    whose page and files are unchanged since their handout was printed (:func:`pdf_key`); one
+    progress line per handout. Returns the number printed."""
     pages = pdf_pages(html_dir)
     out = html_dir / PDF_DIR
-    shutil.rmtree(out, ignore_errors=True)
+    keys_file = BUILD / lang / PDF_KEYS
+    try:
+        printed = json.loads(keys_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        printed = {}
+    keys = {name: pdf_key(html_dir, name) for name in pages}
+    todo = [n for n in pages if printed.get(n) != keys[n] or not (out / f"{n}.pdf").is_file()]
+    for old in out.rglob("*.pdf") if out.is_dir() else []:  # handouts of pages that are gone
+        if old.relative_to(out).as_posix()[: -len(".pdf")] not in keys:
+            old.unlink()
+    if len(todo) < len(pages):
+        print(f"{lang}: {len(pages) - len(todo)} handout(s) unchanged", flush=True)
+    if not todo:
+        return 0
     if not Path(CHROMIUM).exists():
         raise SystemExit(
             f"no Chromium at {CHROMIUM} for the PDF handouts: run tools/install.sh "
             "(or --no-pdf, or COURSE_CHROMIUM=/path/to/chromium)"
         )
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -267,10 +302,12 @@ def print_pdfs(lang: str, html_dir: Path) -> int:
             ],
         )
         page = browser.new_page()
-        for name in pages:
+        for name in todo:
             start = time.perf_counter()
             target = out / f"{name}.pdf"
             target.parent.mkdir(parents=True, exist_ok=True)
+            printed.pop(name, None)  # a handout half written is never taken for a current one
+            keys_file.write_text(json.dumps(printed, indent=1), encoding="utf-8")
             page.goto((html_dir / f"{name}.html").as_uri(), wait_until="load")
             page.evaluate("document.fonts.ready")
             page.pdf(
@@ -281,13 +318,15 @@ def print_pdfs(lang: str, html_dir: Path) -> int:
                 tagged=True,
                 margin={"top": "15mm", "bottom": "15mm", "left": "14mm", "right": "14mm"},
             )
+            printed[name] = keys[name]
             print(
                 f"{lang}: printed {name}.pdf in {time.perf_counter() - start:.1f} s "
                 f"({target.stat().st_size / 1024:.0f} KB)",
                 flush=True,
             )
         browser.close()
-    return len(pages)
+    keys_file.write_text(json.dumps(printed, indent=1), encoding="utf-8")
+    return len(todo)
 
 
 PROGRESS = "course: "  # lines of tools/sphinx_course.py: one per executed notebook, with its time

@@ -597,3 +597,59 @@ def test_an_edition_that_failed_for_its_own_reason_is_not_built_again(tmp_path, 
     (tmp_path / "build-ja.log").write_text("CellExecutionError: ZeroDivisionError\n", "utf-8")
     monkeypatch.setattr(build_site, "build_language", lambda *a: pytest.fail("built again"))
     assert build_site.retry_kernel_start_failures(["ja"], {"ja": []}, True) == ["ja"]
+
+
+def _edition(tmp_path: Path) -> Path:
+    html = tmp_path / "ja" / "html"
+    (html / "_sources" / "exercises").mkdir(parents=True)
+    (html / "_static" / "webfonts").mkdir(parents=True)
+    (html / "exercises").mkdir()
+    for name in ("01_patches", "exercises/01_attention"):
+        (html / "_sources" / f"{name}.ipynb").write_text("{}", encoding="utf-8")
+        up = "../" * name.count("/")
+        (html / f"{name}.html").write_text(
+            f'<link href="{up}_static/theme.css?v=1"><img src="{up}_images/fig.png">'
+            f'<script defer src="data:text/javascript,1"></script><a href="https://arxiv.org">x</a>'
+            f'<a href="{up}_pdf/{name}.pdf">pdf</a><a href="{up}_sources/{name}.ipynb">nb</a>',
+            encoding="utf-8",
+        )
+    (html / "_static" / "theme.css").write_text("body{}", encoding="utf-8")
+    (html / "_static" / "webfonts" / "fa-solid-900.woff").write_bytes(b"font")
+    (html / "_images").mkdir()
+    (html / "_images" / "fig.png").write_bytes(b"png")
+    return html
+
+
+def test_a_handout_key_follows_the_page_and_the_files_it_loads(tmp_path):
+    html = _edition(tmp_path)
+    key = build_site.pdf_key(html, "exercises/01_attention")
+    other = build_site.pdf_key(html, "01_patches")
+    (html / "01_patches.html").write_text("changed", encoding="utf-8")  # another page
+    assert build_site.pdf_key(html, "exercises/01_attention") == key
+    assert build_site.pdf_key(html, "01_patches") != other
+    (html / "_pdf").mkdir()
+    (html / "_pdf" / "01_patches.pdf").write_bytes(b"%PDF printed")  # its own handout: not a key
+    before = build_site.pdf_key(html, "01_patches")
+    (html / "_pdf" / "01_patches.pdf").write_bytes(b"%PDF printed again")
+    assert build_site.pdf_key(html, "01_patches") == before
+    for changed in ("_static/theme.css", "_images/fig.png", "_static/webfonts/fa-solid-900.woff"):
+        before = build_site.pdf_key(html, "exercises/01_attention")
+        (html / changed).write_bytes(b"new " + changed.encode())
+        assert build_site.pdf_key(html, "exercises/01_attention") != before, changed
+
+
+def test_unchanged_pages_keep_their_handouts_and_gone_pages_lose_them(tmp_path, monkeypatch):
+    html = _edition(tmp_path)
+    monkeypatch.setattr(build_site, "BUILD", tmp_path)
+    monkeypatch.setattr(build_site, "CHROMIUM", str(tmp_path / "no-chromium"))
+    pdfs = html / build_site.PDF_DIR
+    (pdfs / "exercises").mkdir(parents=True)
+    for name in ("01_patches", "exercises/01_attention", "99_gone"):
+        (pdfs / f"{name}.pdf").write_bytes(b"%PDF")
+    keys = {n: build_site.pdf_key(html, n) for n in ("01_patches", "exercises/01_attention")}
+    (tmp_path / "ja" / build_site.PDF_KEYS).write_text(json.dumps(keys), encoding="utf-8")
+    assert build_site.print_pdfs("ja", html) == 0  # nothing to print: Chromium is not needed
+    assert sorted(p.name for p in pdfs.rglob("*.pdf")) == ["01_attention.pdf", "01_patches.pdf"]
+    (html / "01_patches.html").write_text("changed", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no Chromium"):  # the changed page is printed again
+        build_site.print_pdfs("ja", html)
