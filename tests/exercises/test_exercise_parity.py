@@ -17,13 +17,14 @@ QUOTED = re.compile(
 
 
 def in_own_language(lang: str, prose: str) -> bool:
-    """Japanese has kana; Chinese has ideographs and no kana; English has no CJK outside quotes
-    (a note quoted in its original language) and is mostly Latin letters."""
+    """Japanese has kana; Chinese has ideographs and no kana outside quotes; English has no CJK
+    outside quotes and is mostly Latin letters. (A quote is a note's own words, in the note's
+    language: a Japanese note is quoted in Japanese in every edition, docs/CHAPTERS.md.)"""
     if lang == "ja":
         return bool(KANA.search(prose))
-    if lang == "zh":
-        return bool(CJK.search(prose)) and not KANA.search(prose)
     bare = QUOTED.sub(" ", prose)
+    if lang == "zh":
+        return bool(CJK.search(bare)) and not KANA.search(bare)
     return len(LATIN.findall(bare)) > 20 * len(CJK.findall(bare))
 
 
