@@ -479,10 +479,11 @@ _FIGURES_JS = """async minPx => {
 
 
 def _axe_violations(p, axe: Path) -> list[str]:
-    """Critical and serious axe-core violations of the page, one line each."""
+    """axe-core violations of the page, one line each. Issue 11 asks for no critical or serious
+    one; the site has none of any impact (moderate "region", minor "empty-table-header" were
+    fixed), so every impact counts, and a new one is seen when it comes."""
     p.add_script_tag(path=str(axe))
     found = p.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
-        .filter(v => v.impact === "critical" || v.impact === "serious")
         .map(v => `${v.impact} ${v.id}: ${v.nodes.length} x ${v.nodes[0].target.join(" ")}`)""")
     return found
 
