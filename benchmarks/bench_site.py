@@ -89,7 +89,8 @@ def pages(lang: str) -> list[str]:
 
 
 def weigh(browser, url: str) -> dict:
-    """Requests, raw bytes, gzipped bytes, biggest blocking script of one first visit."""
+    """Requests, raw bytes, gzipped bytes, biggest blocking script and the bytes of the
+    render-blocking stylesheets of one first visit."""
     context = browser.new_context(viewport={"width": 390, "height": 800})
     page = context.new_page()
     bodies = []
@@ -99,7 +100,12 @@ def weigh(browser, url: str) -> dict:
     raw = zipped = 0
     blocking = page.evaluate("""() => Array.from(document.querySelectorAll('head script[src]'))
         .filter(s => !s.defer && !s.async && s.type !== 'module').map(s => s.src)""")
+    # Stylesheets of the served HTML that hold up the first paint (not print, not preload).
+    sheets = page.evaluate("""() => Array.from(document.querySelectorAll('link[rel=stylesheet]'))
+        .filter(l => !l.media || l.media === 'all' || l.media === 'screen').map(l => l.href)""")
+    sheets = {s.split("?")[0] for s in sheets}
     biggest_blocking = (0, "")
+    css = 0
     for url_, _, response in bodies:
         try:
             body = response.body()
@@ -111,11 +117,19 @@ def weigh(browser, url: str) -> dict:
             biggest_blocking = max(
                 biggest_blocking, (len(body), url_.rsplit("/", 1)[-1].split("?")[0])
             )
+        if url_.split("?")[0] in sheets:
+            css += len(body)
     context.close()
-    return {"requests": len(bodies), "raw": raw, "gzip": zipped, "blocking": biggest_blocking}
+    return {
+        "requests": len(bodies),
+        "raw": raw,
+        "gzip": zipped,
+        "blocking": biggest_blocking,
+        "css": css,
+    }
 
 
-def lighthouse(url: str) -> dict:
+def lighthouse(url: str, save: Path | None = None) -> dict:
     env = dict(os.environ, CHROME_PATH=CHROMIUM)
     out = subprocess.run(
         [
@@ -134,6 +148,9 @@ def lighthouse(url: str) -> dict:
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1:] or ["failed"]}
     report = json.loads(out.stdout)
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        save.write_text(out.stdout, encoding="utf-8")
     scores = {
         k: round(100 * v["score"]) if v["score"] is not None else None
         for k, v in report["categories"].items()
@@ -146,6 +163,11 @@ def lighthouse(url: str) -> dict:
         ("total-blocking-time", "TBT"),
     ):
         scores[name] = audits[key]["displayValue"]
+    # Render-blocking files as Lighthouse lists them: name and transferred KB.
+    scores["blocking"] = [
+        f"{item['url'].rsplit('/', 1)[-1].split('?')[0]} {item.get('totalBytes', 0) / 1024:.0f} KB"
+        for item in audits.get("render-blocking-resources", {}).get("details", {}).get("items", [])
+    ]
     scores["failed"] = sorted(
         k
         for k, a in audits.items()
@@ -159,7 +181,10 @@ def lighthouse(url: str) -> dict:
 def print_weights(base: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    print(f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s}  biggest blocking script")
+    print(
+        f"{'page':34s} {'req':>4s} {'raw KB':>8s} {'gzip KB':>8s} {'CSS KB':>7s}"
+        "  biggest blocking script (CSS: render-blocking stylesheets)"
+    )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
         for lang in editions():
@@ -169,7 +194,7 @@ def print_weights(base: str) -> None:
                 blocking = f"{script} {size / 1024:.0f} KB" if script else "-"
                 print(
                     f"{lang + '/' + name:34s} {w['requests']:4d} {w['raw'] / 1024:8.0f} "
-                    f"{w['gzip'] / 1024:8.0f}  {blocking}"
+                    f"{w['gzip'] / 1024:8.0f} {w['css'] / 1024:7.0f}  {blocking}"
                 )
         browser.close()
 
@@ -184,6 +209,9 @@ def main() -> int:
     )
     parser.add_argument("--site", type=Path, default=SITE, help=f"the built site (default {SITE})")
     parser.add_argument("--no-weights", action="store_true", help="Lighthouse only")
+    parser.add_argument(
+        "--save", type=Path, help="write each Lighthouse report (JSON) under this folder"
+    )
     args = parser.parse_args()
     globals()["SITE"] = args.site.resolve()
     if not (SITE / "index.html").exists():
@@ -217,7 +245,8 @@ def main() -> int:
         )
         for lang in editions():
             for name in LIGHTHOUSE_PAGES:
-                scores = lighthouse(f"{base}/{lang}/{name}")
+                save = args.save / lang / (name.replace("/", "_") + ".json") if args.save else None
+                scores = lighthouse(f"{base}/{lang}/{name}", save)
                 print(f"  {lang}/{name:30s} {scores}")
     httpd.shutdown()
     return 0

@@ -504,6 +504,13 @@ def main(argv: list[str] | None = None) -> int:
             print_pdfs(lang, BUILD / lang / "html")
     for lang in langs:  # each build has its own outdir (myst-nb writes next to it); publish a copy
         publish(lang)
+    # The shared stylesheets keep the rules that a page of any published edition can use.
+    pruned = slim_static.prune(BUILD / "html")
+    print(
+        f"stylesheets pruned to the rules the pages can use: {pruned['before'] / 1024:.0f} KB -> "
+        f"{pruned['after'] / 1024:.0f} KB",
+        flush=True,
+    )
     (BUILD / "html" / "index.html").write_text(root_index(), encoding="utf-8")
     print(f"site built in {time.perf_counter() - start:.1f} s: {BUILD / 'html' / 'index.html'}")
     return 0

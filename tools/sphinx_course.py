@@ -125,6 +125,27 @@ def defer_scripts(html: str) -> str:
     return _SCRIPT.sub(one, html)
 
 
+_THEME_LINE = re.compile(
+    r'^([ \t]*)document\.documentElement\.dataset\.theme = localStorage\.getItem\("theme"\)[^\n]*$',
+    re.M,
+)
+RESOLVE_AUTO_THEME = (
+    'if (document.documentElement.dataset.theme === "auto") '
+    "document.documentElement.dataset.theme = "
+    'matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";'
+)
+
+
+def resolve_theme(html: str) -> str:
+    """``html`` whose head script (pydata-sphinx-theme's, which sets the colour mode before the
+    first paint) also turns the theme "auto" into the light or dark one the reader's system asks
+    for. The theme's own script does the same only once the page is parsed: changing
+    ``data-theme`` then makes the browser restyle every element of the page (a third of a second
+    on a long chapter on a phone), and a dark-mode reader first sees the light colours (a Jinja
+    filter of the course's layout)."""
+    return _THEME_LINE.sub(lambda m: f"{m[0]}\n{m[1]}{RESOLVE_AUTO_THEME}", html, count=1)
+
+
 def page_description(doctree) -> str:
     """The page's first paragraph, one line, at most DESCRIPTION_CHARS characters: its meta description."""
     from docutils import nodes
@@ -403,6 +424,7 @@ def _template_filters(app):
     if hasattr(app.builder, "templates"):
         app.builder.templates.environment.filters["course_drop_scripts"] = drop_scripts
         app.builder.templates.environment.filters["course_defer_scripts"] = defer_scripts
+        app.builder.templates.environment.filters["course_resolve_theme"] = resolve_theme
 
 
 # --- Download menu: the page's PDF handout instead of the browser's print dialog ------------

@@ -653,3 +653,100 @@ def test_unchanged_pages_keep_their_handouts_and_gone_pages_lose_them(tmp_path, 
     (html / "01_patches.html").write_text("changed", encoding="utf-8")
     with pytest.raises(SystemExit, match="no Chromium"):  # the changed page is printed again
         build_site.print_pdfs("ja", html)
+
+
+def test_stylesheet_keeps_the_rules_a_page_or_script_can_use():
+    import slim_static
+
+    names = slim_static.SiteNames(
+        tags={"html", "body", "p", "a", "div"}, classes={"used", "also"}, ids={"main"}
+    )
+    names.add_script('el.classList.add("from-js"); el.className = `bs-${name}-auto`;')
+    css = (
+        '@charset "UTF-8";/*! licence */:root{--x:1}/* a note */'
+        ".used{color:red}.unused{color:blue}.used,.unused,.other{margin:0}"
+        "p .used>a:hover::before{x:1}p.unused{x:2}table{x:3}#main{x:4}#gone{x:5}"
+        ".from-js{x:6}.bs-tooltip-auto[data-popper-placement^=top]{x:7}"
+        "div:not(.unused){x:8}[data-theme=dark] .also{x:9}.used.unused{x:10}"
+        "@media (min-width:960px){.used{x:11}.unused{x:12}}"
+        "@media print{.unused{x:13}}"
+        "@font-face{font-family:F;src:url(f.woff)}@keyframes spin{0%{x:0}to{x:1}}"
+    )
+    out = slim_static.prune_stylesheet(css, names)
+    assert out.startswith('@charset "UTF-8";/*! licence */')
+    assert ":root{--x:1}" in out and "a note" not in out
+    assert ".used{color:red}" in out and ".unused{color:blue}" not in out
+    assert ".used{margin:0}" in out  # the selectors that cannot match leave the list
+    assert "p .used>a:hover::before{x:1}" in out
+    for gone in ("x:2", "x:3", "x:5", "x:10", "x:12", "@media print"):
+        assert gone not in out
+    for kept in ("#main{x:4}", ".from-js{x:6}", "x:7", "div:not(.unused){x:8}", "x:9"):
+        assert kept in out  # script classes, a built prefix, arguments and attributes unjudged
+    assert "@media (min-width:960px){.used{x:11}}" in out
+    assert "@font-face{font-family:F;src:url(f.woff)}" in out and "@keyframes spin{" in out
+
+
+def test_stylesheets_of_a_site_keep_what_its_pages_and_scripts_name(tmp_path):
+    import slim_static
+
+    static = tmp_path / "_static"
+    (tmp_path / "en" / "exercises").mkdir(parents=True)
+    static.mkdir()
+    (static / "theme.js").write_text('document.body.classList.add("js-open")', encoding="utf-8")
+    (static / "unused.js").write_text('"never-loaded"', encoding="utf-8")
+    (static / "bootstrap.js").write_text('"modal";"carousel"', encoding="utf-8")
+    (tmp_path / "en" / "exercises" / "a.html").write_text(
+        '<html><head><script src="../../_static/theme.js?v=1"></script>'
+        '<script src="../../_static/bootstrap.js"></script>'
+        '<script>x.classList.add("inline-js")</script>'
+        '<script src="data:text/javascript;charset=utf-8,y.classList.add(%22data-js%22)"></script>'
+        '</head><body><main id="m" class="page wide"><kbd>k</kbd></main></body></html>',
+        encoding="utf-8",
+    )
+    css = (
+        ".page{a:1}.wide .js-open{a:2}.inline-js{a:3}.data-js{a:4}#m kbd{a:5}"
+        ".never-loaded{b:1}.modal{b:2}.tooltip-inner{a:6}samp{b:3}"
+    )
+    (static / "theme.css").write_text(css, encoding="utf-8")
+    sizes = slim_static.prune(tmp_path)
+    out = (static / "theme.css").read_text(encoding="utf-8")
+    assert (
+        out
+        == ".page{a:1}.wide .js-open{a:2}.inline-js{a:3}.data-js{a:4}#m kbd{a:5}.tooltip-inner{a:6}"
+    )
+    assert sizes == {"before": len(css), "after": len(out)}
+
+
+def test_the_head_script_turns_the_auto_theme_into_light_or_dark_before_the_first_paint():
+    head = (
+        '<script data-cfasync="false">\n'
+        '    document.documentElement.dataset.mode = localStorage.getItem("mode") || "auto";\n'
+        '    document.documentElement.dataset.theme = localStorage.getItem("theme") || "auto";\n'
+        "  </script>\n"
+        '<link href="x.css" rel="stylesheet" />'
+    )
+    out = sphinx_course.resolve_theme(head)
+    lines = out.splitlines()
+    assert lines[3] == "    " + sphinx_course.RESOLVE_AUTO_THEME  # after the theme line, indented
+    assert lines[4] == "  </script>" and out.endswith('<link href="x.css" rel="stylesheet" />')
+    assert sphinx_course.resolve_theme(out.replace("dataset.theme = local", "x = local")) == (
+        out.replace("dataset.theme = local", "x = local")
+    )  # another theme's head: unchanged
+    # The statement runs: "auto" follows the system's colour scheme, a stored choice stays.
+    import shutil
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the head script")
+    for stored, dark, expected in (
+        ("auto", True, "dark"),
+        ("auto", False, "light"),
+        ("light", True, "light"),
+    ):
+        code = (
+            f"const document = {{documentElement: {{dataset: {{theme: {stored!r}}}}}}};"
+            f"const matchMedia = () => ({{matches: {str(dark).lower()}}});"
+            f"{sphinx_course.RESOLVE_AUTO_THEME} console.log(document.documentElement.dataset.theme)"
+        )
+        run = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)
+        assert run.stdout.strip() == expected
