@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cache_keys  # noqa: E402
+import page_speed  # noqa: E402
 import slim_static  # noqa: E402
 from editions import HTML_LANG, LANG_NAMES, LANGS  # noqa: E402
 
@@ -497,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{lang}: icon fonts and stylesheets {slimmed['before'] / 1024:.0f} KB -> "
             f"{slimmed['after'] / 1024:.0f} KB ({slimmed['icons']} icons kept)",
+            flush=True,
+        )
+        lighter = page_speed.apply(BUILD / lang / "html")
+        print(
+            f"{lang}: {lighter['spans']} code-token spans written as text on {lighter['pages']} "
+            "page(s); the theme's tab stops wait for the sections to be drawn",
             flush=True,
         )
     if not args.no_pdf:

@@ -750,3 +750,145 @@ def test_the_head_script_turns_the_auto_theme_into_light_or_dark_before_the_firs
         )
         run = subprocess.run([node, "-e", code], capture_output=True, text=True, check=True)
         assert run.stdout.strip() == expected
+
+
+PYGMENTS_CSS = (
+    'html[data-theme="light"] .highlight pre { line-height: 125%; }\n'
+    'html[data-theme="light"] .highlight { background: #fafafa; color: #0a0a0a }\n'
+    'html[data-theme="light"] .highlight .n { color: #0a0a0a } /* Name */\n'
+    'html[data-theme="light"] .highlight .p { color: #0A0A0A } /* Punctuation */\n'
+    'html[data-theme="light"] .highlight .k { color: #a12236; font-weight: bold }\n'
+    'html[data-theme="light"] .highlight .o { color: #0a0a0a; font-weight: bold }\n'
+    'html[data-theme="light"] .highlight .nx { color: #0a0a0a }\n'
+    'html[data-theme="light"] .highlight .w { color: #0a0a0a }\n'
+    'html[data-theme="light"] .highlight .gp { color: #0a0a0a }\n'
+    'html[data-theme="dark"] .highlight { background: #2b2b2b; color: #f8f8f2 }\n'
+    'html[data-theme="dark"] .highlight .n { color: #f8f8f2 }\n'
+    'html[data-theme="dark"] .highlight .p { color: #f8f8f2 }\n'
+    'html[data-theme="dark"] .highlight .k { color: #ff79c6 }\n'
+    'html[data-theme="dark"] .highlight .o { color: #f8f8f2 }\n'
+    'html[data-theme="dark"] .highlight .nx { color: #66d9ef }\n'
+    'html[data-theme="dark"] .highlight .gp { color: #f8f8f2 }\n'
+)
+
+
+def test_plain_token_classes_are_those_drawn_as_their_block_in_every_theme():
+    import page_speed
+
+    # n and p: the block's colour in both themes (letter case aside). k: another colour; o: also
+    # bold; nx: coloured in the dark theme; w: no dark rule at all.
+    assert page_speed.plain_token_classes(PYGMENTS_CSS) == {"n", "p", "gp"}
+    # copybutton.css styles the prompt; basic.css's .sig-param.n styles signatures only.
+    other = ".highlight .gp,span.x{user-select:none}.sig-param.n{font-style:normal}"
+    assert page_speed.plain_token_classes(PYGMENTS_CSS, other) == {"n", "p"}
+    assert page_speed.plain_token_classes(PYGMENTS_CSS, "span.n{font-weight:bold}") == {"p", "gp"}
+    assert page_speed.plain_token_classes("") == set()
+
+
+def test_plain_tokens_become_text_only_inside_highlighted_code():
+    import page_speed
+
+    html = (
+        '<p><span class="n">prose</span></p>'
+        '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>'
+        '<span></span><span class="n">x</span><span class="p">=</span>'
+        '<span class="k">def</span> <span class="n">a&lt;b</span></pre></div></div>'
+        '<pre><span class="n">literal</span></pre>'
+    )
+    out = page_speed.unwrap_plain_tokens(html, {"n", "p"})
+    assert out == (
+        '<p><span class="n">prose</span></p>'
+        '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>'
+        '<span></span>x=<span class="k">def</span> a&lt;b</pre></div></div>'
+        '<pre><span class="n">literal</span></pre>'
+    )
+    assert page_speed.unwrap_plain_tokens(out, {"n", "p"}) == out
+    assert page_speed.unwrap_plain_tokens(html, set()) == html
+
+
+# The shape of pydata-sphinx-theme 0.17's function, with a stand-in document to run it in.
+_TAB_STOPS_JS = (
+    "function d(f,ms){return f}"
+    'const e=()=>{document.querySelectorAll(["pre",".output"].join(", ")).forEach(e=>{'
+    "e.tabIndex=e.scrollWidth>e.clientWidth||e.scrollHeight>e.clientHeight?0:-1})},t=d(e,300);"
+    "e();"
+)
+
+
+def _fake_document(patched: str) -> str:
+    return (
+        "const mk=(name,wide,drawn)=>({name,tabIndex:-1,scrollWidth:wide?900:300,"
+        "clientWidth:300,scrollHeight:10,clientHeight:10,"
+        "checkVisibility:o=>drawn||!o.contentVisibilityAuto});"
+        "const shown=mk('shown',true,true),hidden=mk('hidden',true,false),"
+        "narrow=mk('narrow',false,true);let handler=null;const section={querySelectorAll:()=>[hidden]};"
+        "const document={querySelectorAll:s=>{if(s!=='pre, .output')throw s;return [shown,hidden,narrow]},"
+        "addEventListener:(type,h,capture)=>{if(type==='contentvisibilityautostatechange'&&capture)handler=h}};"
+        f"{patched}"
+        "const before=[shown,hidden,narrow].map(x=>x.tabIndex);"
+        "handler({skipped:true,target:section});const skipped=hidden.tabIndex;"
+        "handler({skipped:false,target:section});"
+        "console.log(JSON.stringify({before,skipped,after:hidden.tabIndex}))"
+    )
+
+
+def test_the_theme_measures_a_section_s_blocks_when_it_is_drawn():
+    import shutil
+
+    import page_speed
+
+    patched = page_speed.lazy_tab_stops(_TAB_STOPS_JS)
+    assert patched.startswith("function d(f,ms){return f}" + page_speed.PATCHED)
+    assert page_speed.lazy_tab_stops(patched) == patched
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node to run the patched script")
+    run = subprocess.run(
+        [node, "-e", _fake_document(patched)], capture_output=True, text=True, check=True
+    )
+    # At load: the drawn wide block is a tab stop, the skipped one is not measured (stays -1).
+    # When its section is drawn, it is measured; an event for a skipped section measures nothing.
+    assert json.loads(run.stdout) == {"before": [0, -1, -1], "skipped": -1, "after": 0}
+
+
+def test_the_installed_theme_script_is_patched_or_the_change_is_named():
+    import shutil
+
+    import page_speed
+    import pydata_sphinx_theme
+
+    script = (
+        Path(pydata_sphinx_theme.__file__).parent
+        / "theme/pydata_sphinx_theme/static/scripts/pydata-sphinx-theme.js"
+    )
+    original = script.read_text(encoding="utf-8")
+    patched = page_speed.lazy_tab_stops(original)
+    assert page_speed.PATCHED in patched and "contentvisibilityautostatechange" in patched
+    assert page_speed.lazy_tab_stops(patched) == patched
+    node = shutil.which("node")
+    if node is not None:
+        subprocess.run([node, "--check", "-"], input=patched, text=True, check=True)
+    changed = original.replace("e.tabIndex=e.scrollWidth>e.clientWidth", "e.tabIndex=1")
+    with pytest.raises(ValueError, match="pydata-sphinx-theme.*the theme changed"):
+        page_speed.lazy_tab_stops(changed)
+
+
+def test_a_built_edition_gets_both_steps(tmp_path):
+    import page_speed
+
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir(parents=True)
+    (scripts / "pydata-sphinx-theme.js").write_text(_TAB_STOPS_JS, encoding="utf-8")
+    (tmp_path / "_static" / "pygments.css").write_text(PYGMENTS_CSS, encoding="utf-8")
+    (tmp_path / "_static" / "copybutton.css").write_text(".highlight .gp{x:1}", encoding="utf-8")
+    code = '<div class="highlight"><pre><span class="n">a</span><span class="gp">&gt;</span></pre>'
+    (tmp_path / "ch").mkdir()
+    (tmp_path / "ch" / "a.html").write_text(code, encoding="utf-8")
+    (tmp_path / "b.html").write_text("<p>no code</p>", encoding="utf-8")
+    assert page_speed.apply(tmp_path) == {"spans": 1, "pages": 1, "classes": 2}
+    assert (tmp_path / "ch" / "a.html").read_text(encoding="utf-8") == (
+        '<div class="highlight"><pre>a<span class="gp">&gt;</span></pre>'
+    )
+    js = (scripts / "pydata-sphinx-theme.js").read_text(encoding="utf-8")
+    assert page_speed.PATCHED in js
+    assert page_speed.apply(tmp_path) == {"spans": 0, "pages": 0, "classes": 2}
