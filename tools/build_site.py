@@ -503,7 +503,8 @@ def main(argv: list[str] | None = None) -> int:
         lighter = page_speed.apply(BUILD / lang / "html")
         print(
             f"{lang}: {lighter['spans']} code-token spans written as text on {lighter['pages']} "
-            "page(s); the theme's tab stops wait for the sections to be drawn",
+            f"page(s); {lighter['fonts']} page(s) ask for their math fonts first; the theme's "
+            "tab stops wait for the sections to be drawn",
             flush=True,
         )
     if not args.no_pdf:

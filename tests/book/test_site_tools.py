@@ -885,10 +885,79 @@ def test_a_built_edition_gets_both_steps(tmp_path):
     (tmp_path / "ch").mkdir()
     (tmp_path / "ch" / "a.html").write_text(code, encoding="utf-8")
     (tmp_path / "b.html").write_text("<p>no code</p>", encoding="utf-8")
-    assert page_speed.apply(tmp_path) == {"spans": 1, "pages": 1, "classes": 2}
+    assert page_speed.apply(tmp_path) == {"spans": 1, "pages": 1, "classes": 2, "fonts": 0}
     assert (tmp_path / "ch" / "a.html").read_text(encoding="utf-8") == (
         '<div class="highlight"><pre>a<span class="gp">&gt;</span></pre>'
     )
     js = (scripts / "pydata-sphinx-theme.js").read_text(encoding="utf-8")
     assert page_speed.PATCHED in js
-    assert page_speed.apply(tmp_path) == {"spans": 0, "pages": 0, "classes": 2}
+    assert page_speed.apply(tmp_path) == {"spans": 0, "pages": 0, "classes": 2, "fonts": 0}
+
+
+KATEX_CSS = (
+    "@font-face{font-display:block;font-family:KaTeX_Main;font-style:normal;font-weight:700;"
+    'src:url(fonts/KaTeX_Main-Bold.woff2) format("woff2"),url(fonts/KaTeX_Main-Bold.woff)}'
+    "@font-face{font-family:KaTeX_Main;font-style:normal;font-weight:400;"
+    'src:url(fonts/KaTeX_Main-Regular.woff2) format("woff2")}'
+    "@font-face{font-family:KaTeX_Math;font-style:italic;font-weight:400;"
+    "src:url(fonts/KaTeX_Math-Italic.woff2)}"
+    "@font-face{font-family:KaTeX_Size3;font-style:normal;font-weight:400;"
+    "src:url(fonts/KaTeX_Size3-Regular.woff2)}"
+    "@font-face{font-family:KaTeX_Size1;src:url(fonts/KaTeX_Size1-Regular.woff2)}"
+    ".katex{font:normal 1.21em KaTeX_Main,Times New Roman,serif;line-height:1.2}"
+    ".katex .mathnormal{font-family:KaTeX_Math;font-style:italic}"
+    ".katex .mathbf{font-family:KaTeX_Main;font-weight:700}"
+    ".katex .mathcal{font-family:KaTeX_Caligraphic}"  # no @font-face: no file to ask for
+    ".katex .delimsizing.size3{font-family:KaTeX_Size3}"
+    ".katex .delimsizing.mult .delim-size1>span{font-family:KaTeX_Size1}"
+    ".katex .sizing.size3{font-size:1.2em}.other .mathbf{font-family:KaTeX_Main}"
+)
+
+
+def test_katex_font_rules_name_the_elements_and_the_file_of_each_font():
+    import page_speed
+
+    f = frozenset
+    assert page_speed.katex_font_rules(KATEX_CSS) == [
+        ((), "fonts/KaTeX_Main-Regular.woff2"),
+        ((f({"mathnormal"}),), "fonts/KaTeX_Math-Italic.woff2"),
+        ((f({"mathbf"}),), "fonts/KaTeX_Main-Bold.woff2"),
+        ((f({"delimsizing", "size3"}),), "fonts/KaTeX_Size3-Regular.woff2"),
+        ((f({"delimsizing", "mult"}), f({"delim-size1"})), "fonts/KaTeX_Size1-Regular.woff2"),
+    ]
+    assert page_speed.katex_font_rules("") == []
+
+
+def _math_page(body: str) -> str:
+    return (
+        '<html><head><meta charset="utf-8" />\n'
+        '    <link rel="stylesheet" type="text/css" href="../_static/basic.css" />\n'
+        '    <link rel="stylesheet" type="text/css" href="../_static/vendor/katex/katex.min.css'
+        '?v=1" />\n</head><body><section id="a"><h1>T</h1>' + body + "</section></body></html>"
+    )
+
+
+def test_a_page_asks_first_for_the_math_fonts_of_its_first_screen():
+    import page_speed
+
+    rules = page_speed.katex_font_rules(KATEX_CSS)
+    first = '<span class="katex"><span class="mord mathnormal">x</span></span>'
+    # size3 on a sizing span is not a big delimiter; mathbf comes after the first screen.
+    later = '<section id="b"><p>1</p></section><section id="c"><span class="mord mathbf">W</span>'
+    sizing = '<span class="sizing size3">2</span>'
+    html = _math_page(first + sizing + later + "</section>")
+    out = page_speed.preload_math_fonts(html, rules)
+    preloads = re.findall(r'<link rel="preload" href="([^"]*)" as="font" [^>]*crossorigin />', out)
+    assert preloads == [
+        "../_static/vendor/katex/fonts/KaTeX_Main-Regular.woff2",
+        "../_static/vendor/katex/fonts/KaTeX_Math-Italic.woff2",
+    ]
+    assert out.index("KaTeX_Math-Italic.woff2") < out.index("katex.min.css")
+    assert page_speed.preload_math_fonts(out, rules) == out  # once only
+    big = '<span class="delimsizing size3">(</span>'
+    assert "KaTeX_Size3" in page_speed.preload_math_fonts(_math_page(first + big), rules)
+    # No math on the first screen, or no KaTeX stylesheet: nothing to ask for.
+    no_math = _math_page("<p>text</p>" + later + "</section>")
+    assert page_speed.preload_math_fonts(no_math, rules) == no_math
+    plain = html.replace("vendor/katex/katex.min.css", "other.css")
+    assert page_speed.preload_math_fonts(plain, rules) == plain

@@ -470,6 +470,37 @@ _FIT_JS = """width => {
 }"""
 
 
+_MATH_FONTS_JS = """async () => {
+    await document.fonts.ready;
+    // KaTeX_Main-BoldItalic.woff2 -> "KaTeX_Main italic 700"
+    const VARIANT = {Regular: "normal 400", Bold: "normal 700", Italic: "italic 400",
+                     BoldItalic: "italic 700"};
+    const face = href => {
+        const [family, variant] = href.split("/").pop().replace(".woff2", "").split("-");
+        return `${family} ${VARIANT[variant]}`;
+    };
+    const preloaded = [...document.querySelectorAll('link[rel="preload"][as="font"]')]
+        .map(l => face(l.getAttribute("href")));
+    const problems = [];
+    const used = new Set();
+    for (const el of document.querySelectorAll(".katex-html *")) {
+        const text = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        const r = el.getBoundingClientRect();
+        if (!text || r.bottom <= 0 || r.top >= innerHeight || r.width === 0) continue;
+        const s = getComputedStyle(el);
+        const family = s.fontFamily.split(",")[0].replace(/["']/g, "").trim();
+        if (family.startsWith("KaTeX_")) used.add(`${family} ${s.fontStyle} ${s.fontWeight}`);
+    }
+    for (const f of used) if (!preloaded.includes(f))
+        problems.push(`math on the first screen uses ${f}, which the page does not preload`);
+    const loaded = new Set([...document.fonts].filter(f => f.status === "loaded")
+        .map(f => `${f.family.replace(/["']/g, "")} ${f.style} ${f.weight}`));
+    for (const f of preloaded) if (!loaded.has(f))
+        problems.push(`${f} is preloaded but nothing drawn at load uses it`);
+    return problems;
+}"""
+
+
 MIN_TEXT_PX = 10  # issue 11: no figure text smaller than this where the figure is shown
 
 # Figures: matplotlib's SVGs (course_pkg/viz.py records the smallest font size, in pt, and the
@@ -519,11 +550,15 @@ def test_page_at_phone_and_laptop_width(browser, server, shots, axe, lang, page,
     context = browser.new_context(viewport={"width": width, "height": 800})
     p = context.new_page()
     console_errors = []
-    p.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
+    p.on(
+        "console",
+        lambda m: (m.type == "error" or "preload" in m.text) and console_errors.append(m.text),
+    )
     try:
         p.goto(f"{server}/{lang}/{page}", wait_until="load")
         p.wait_for_load_state("networkidle")
         problems = {"console errors": console_errors}
+        problems["math fonts"] = p.evaluate(_MATH_FONTS_JS)  # before the page scrolls
         p.evaluate(_DRAW_EVERY_SECTION_JS)
         problems["fit"] = p.evaluate(_FIT_JS, width)
         problems["figures"] = p.evaluate(_FIGURES_JS, MIN_TEXT_PX)
