@@ -2,8 +2,9 @@
 # Install what the course needs on a fresh Debian machine, pinned by constraints.txt.
 #   bash tools/install.sh book   # the package, the book toolchain, timm for chapter 5 §5.8
 #   bash tools/install.sh test   # the above, plus the test tools
-# Debian packages (both modes): fonts-noto-cjk, chromium, poppler-utils, and, when missing,
-# nodejs, npm and python3-venv; the test mode adds libatomic1 (playwright's driver).
+# Debian packages (both modes): fonts-noto-cjk, chromium, poppler-utils,
+# libatomic1 (playwright's driver, which prints the PDF handouts), and, when missing, nodejs,
+# npm and python3-venv.
 # Python packages go into .venv (about 1.7 GB).
 # Idempotent: a second run only checks what is there (a few seconds).
 set -euo pipefail
@@ -26,11 +27,10 @@ fi
 
 # 1. Debian packages: CJK fonts (pages, figures), Chromium (PDF handouts, browser tests),
 #    poppler-utils (pdftotext), Node.js and npm (tools/vendor.py fetches the site's JavaScript
-#    with `npm pack`), the venv module that Debian ships apart from Python, and for the tests
-#    libatomic1 (playwright's node driver needs it; a bare Debian lacks it).
+#    with `npm pack`), the venv module that Debian ships apart from Python, and libatomic1
+#    (playwright's node driver needs it to print the PDF handouts; a bare Debian lacks it).
 debs=()
-wanted=(fonts-noto-cjk chromium poppler-utils)
-[ "$what" = test ] && wanted+=(libatomic1)   # playwright's bundled node driver links it
+wanted=(fonts-noto-cjk chromium poppler-utils libatomic1)
 for d in "${wanted[@]}"; do
   dpkg -s "$d" >/dev/null 2>&1 || debs+=("$d")
 done

@@ -961,3 +961,71 @@ def test_a_page_asks_first_for_the_math_fonts_of_its_first_screen():
     assert page_speed.preload_math_fonts(no_math, rules) == no_math
     plain = html.replace("vendor/katex/katex.min.css", "other.css")
     assert page_speed.preload_math_fonts(plain, rules) == plain
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _closure(requirements: list[str]) -> set[str]:
+    """The distributions that installing ``requirements`` brings, as installed here."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    seen: set[str] = set()
+    todo = [(Requirement(r), "") for r in requirements]
+    while todo:
+        req, extra = todo.pop()
+        if req.marker is not None and not req.marker.evaluate({"extra": extra}):
+            continue
+        for wanted in [""] + sorted(req.extras):
+            key = canonicalize_name(req.name) + (f"[{wanted}]" if wanted else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                requires = metadata.requires(req.name) or []
+            except metadata.PackageNotFoundError:
+                continue
+            todo += [(Requirement(r), wanted) for r in requires]
+    return {k for k in seen if "[" not in k}
+
+
+def test_the_book_install_has_every_module_the_site_build_imports():
+    """The README's first command installs only the ``book`` (and ``compat``) extra, then builds
+    the site: every third-party module that tools/build_site.py and the tools it imports use
+    comes with it (playwright, which prints the PDF handouts, once did not)."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    installed = _closure(project["dependencies"] + extras["book"] + extras["compat"])
+    tools = {p.stem for p in (ROOT / "tools").glob("*.py")}
+    modules, todo = set(), ["build_site"]
+    while todo:
+        name = todo.pop()
+        for imported in _imports(ROOT / "tools" / f"{name}.py"):
+            if imported in tools and imported not in modules:
+                todo.append(imported)
+            modules.add(imported)
+    providers = metadata.packages_distributions()
+    third_party = {
+        m: {canonicalize_name(d) for d in providers.get(m, [])}
+        for m in modules - tools - set(sys.stdlib_module_names) - {"course_pkg"}
+    }
+    assert "playwright" in third_party and "tinycss2" in third_party
+    missing = {m: d for m, d in third_party.items() if not d & installed}
+    assert not missing, f"the build imports modules the book install lacks: {missing}"
