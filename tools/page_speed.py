@@ -3,13 +3,14 @@ they come near the screen.
 
 Chapter 5 holds some 6,600 elements (KaTeX's HTML and MathML, and one ``<span>`` per code token).
 On a phone, the browser styles and lays out all of them before it shows the first line, and the
-theme's script lays the whole page out once more to see which blocks scroll. Two steps, run on
-each built edition (tools/build_site.py):
+theme's script lays the whole page out once more to see which blocks scroll; and the math moves
+when its fonts arrive after the first layout. Three steps, run on each built edition
+(tools/build_site.py, which prints what they changed):
 
 - :func:`unwrap_plain_tokens`: Pygments wraps every name and punctuation mark in a ``<span>``
   whose colour is the code block's own (``.highlight .n{color:#080808}`` where ``.highlight`` is
-  ``#080808`` too). Those spans are written as plain text: the page looks the same, with about
-  1,100 fewer elements on chapter 5. :func:`plain_token_classes` finds them in the stylesheet of
+  ``#080808`` too). Those spans are written as plain text: the page looks the same, with
+  fewer elements. :func:`plain_token_classes` finds them in the stylesheet of
   the colours (every colour theme, light and dark), so a style with coloured names keeps its
   spans.
 - :func:`lazy_tab_stops`: course.css gives each section of a chapter ``content-visibility:
